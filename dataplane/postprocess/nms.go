@@ -59,22 +59,34 @@ func sortCandidates(c []candidate) []candidate {
 // 1e-4 of the threshold may be decided differently.
 func greedyNMS(c []candidate, iouThr float32, agnostic bool, maxDet int) []candidate {
 	kept := make([]candidate, 0, min(len(c), maxDet))
+	// keptBoxes holds the kept boxes per class, or all of them under the
+	// key 0 when agnostic, so each candidate is compared only with the
+	// boxes that may suppress it.
+	keptBoxes := map[int][][4]float32{}
 	for _, cand := range c {
 		if len(kept) == maxDet {
 			break
 		}
-		suppressed := false
-		for i := range kept {
-			if (agnostic || kept[i].class == cand.class) && iou(kept[i].box, cand.box) > iouThr {
-				suppressed = true
-				break
-			}
+		key := cand.class
+		if agnostic {
+			key = 0
 		}
-		if !suppressed {
-			kept = append(kept, cand)
+		if suppressedBy(keptBoxes[key], cand.box, iouThr) {
+			continue
 		}
+		kept = append(kept, cand)
+		keptBoxes[key] = append(keptBoxes[key], cand.box)
 	}
 	return kept
+}
+
+func suppressedBy(kept [][4]float32, box [4]float32, iouThr float32) bool {
+	for _, k := range kept {
+		if iou(k, box) > iouThr {
+			return true
+		}
+	}
+	return false
 }
 
 // iou is torchvision's box IoU in float32: no +1 on widths, overlap
