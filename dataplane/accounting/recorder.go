@@ -86,21 +86,29 @@ func (r *Recorder) WritePrometheus(w io.Writer) {
 }
 
 func (r *Recorder) series(modelID string) *modelSeries {
-	r.mu.RLock()
-	ms := r.models[modelID]
-	r.mu.RUnlock()
-	if ms != nil {
-		return ms
+	return getOrCreate(&r.mu, r.models, modelID, func() *modelSeries {
+		return newModelSeries(r.set, modelID)
+	})
+}
+
+// getOrCreate returns m[key], calling create under the write lock when the
+// key is missing. The common hit takes only the read lock.
+func getOrCreate[K comparable, V any](mu *sync.RWMutex, m map[K]*V, key K, create func() *V) *V {
+	mu.RLock()
+	v := m[key]
+	mu.RUnlock()
+	if v != nil {
+		return v
 	}
 
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if ms = r.models[modelID]; ms != nil {
-		return ms
+	mu.Lock()
+	defer mu.Unlock()
+	if v = m[key]; v != nil {
+		return v
 	}
-	ms = newModelSeries(r.set, modelID)
-	r.models[modelID] = ms
-	return ms
+	v = create()
+	m[key] = v
+	return v
 }
 
 func newModelSeries(set *metrics.Set, modelID string) *modelSeries {
@@ -120,22 +128,10 @@ func (ms *modelSeries) durationName(stage string) string {
 }
 
 func (ms *modelSeries) counter(set *metrics.Set, status int) *metrics.Counter {
-	ms.mu.RLock()
-	c := ms.requests[status]
-	ms.mu.RUnlock()
-	if c != nil {
-		return c
-	}
-
-	ms.mu.Lock()
-	defer ms.mu.Unlock()
-	if c = ms.requests[status]; c != nil {
-		return c
-	}
-	name := requestsMetric + `{model="` + ms.model + `",status="` + strconv.Itoa(status) + `"}`
-	c = set.GetOrCreateCounter(name)
-	ms.requests[status] = c
-	return c
+	return getOrCreate(&ms.mu, ms.requests, status, func() *metrics.Counter {
+		name := requestsMetric + `{model="` + ms.model + `",status="` + strconv.Itoa(status) + `"}`
+		return set.GetOrCreateCounter(name)
+	})
 }
 
 // labelEscaper applies the Prometheus text format's escaping for label
