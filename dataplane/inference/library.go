@@ -13,7 +13,7 @@ import (
 // shared library. When it is set, FindLibrary uses that file or fails.
 const LibraryEnv = "YOLOPLANE_ORT_LIB"
 
-// cachedLibrary is where `make ort` puts the library, relative to the
+// cachedLibrary is the library path that `make ort` writes, relative to the
 // repository root. The version is the one the Makefile pins and hashes.
 const cachedLibrary = ".cache/onnxruntime-1.30.0/libonnxruntime.so.1"
 
@@ -61,8 +61,8 @@ func systemLibrarySearch() librarySearch {
 // the working directory or any directory above it (so `go test` in a
 // package folder finds the repository's cache); then LD_LIBRARY_PATH,
 // /etc/ld.so.cache and the loader's default directories, in the order the
-// dynamic loader searches them. The error lists every place tried and says
-// how to install the library.
+// dynamic loader searches them. The error lists every place tried and
+// explains how to install the library.
 func FindLibrary() (string, error) {
 	return systemLibrarySearch().find()
 }

@@ -21,8 +21,8 @@ var initState struct {
 }
 
 // Init loads the ONNX Runtime shared library at libPath and creates the
-// process-wide ONNX Runtime environment. Only the first call does work;
-// later calls return its result whatever path they pass, because a process
+// process-wide ONNX Runtime environment. Only the first call does work.
+// Later calls return its result whatever path they pass, because a process
 // cannot load a second ONNX Runtime next to the first.
 func Init(libPath string) error {
 	initState.once.Do(func() {
@@ -146,6 +146,10 @@ func newSessionOptions(cfg Config) (*ort.SessionOptions, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create session options: %w", err)
 	}
+	spinning := "0"
+	if cfg.Spinning {
+		spinning = "1"
+	}
 	steps := []struct {
 		name string
 		err  error
@@ -154,6 +158,7 @@ func newSessionOptions(cfg Config) (*ort.SessionOptions, error) {
 		{"inter-op threads", opts.SetInterOpNumThreads(cfg.InterOpThreads)},
 		{"graph optimization level", opts.SetGraphOptimizationLevel(ort.GraphOptimizationLevelEnableAll)},
 		{"execution mode", opts.SetExecutionMode(ort.ExecutionModeSequential)},
+		{"intra-op spinning", opts.AddSessionConfigEntry("session.intra_op.allow_spinning", spinning)},
 	}
 	for _, step := range steps {
 		if step.err != nil {
@@ -406,10 +411,10 @@ func (s *Session) run(in ort.Value) ([]tensor.Tensor, error) {
 		return nil, err
 	}
 
-	// NOTE: if onnxruntime_go fails to convert one ONNX Runtime-allocated
-	// output, it does not release the outputs after it; only dynamic
-	// outputs take that path, and the conversion fails only on ONNX
-	// Runtime API errors.
+	// NOTE: when onnxruntime_go v1.27.0 fails to convert one ONNX
+	// Runtime-allocated output, it leaks the outputs after that one. Only
+	// outputs with dynamic axes take that path, and the conversion fails
+	// only on ONNX Runtime API errors.
 	if err := s.ort.Run([]ort.Value{in}, values); err != nil {
 		return nil, fmt.Errorf("run model: %w", err)
 	}

@@ -4,8 +4,8 @@ package inference
 
 import (
 	"encoding/json"
-	"fmt"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -85,8 +85,8 @@ func tensorShapes(ts []tensor.Tensor) [][]int64 {
 }
 
 // modelCases lists every fixture model with the shapes its documentation
-// gives; -1 marks a dynamic axis. ultralytics says whether the model
-// carries Ultralytics metadata.
+// gives; -1 marks a dynamic axis. The ultralytics field is true when the
+// model carries Ultralytics metadata.
 var modelCases = []struct {
 	file        string
 	input       []int64
