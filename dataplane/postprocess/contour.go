@@ -1,6 +1,6 @@
 package postprocess
 
-// binaryMask is a window of a foreground/background image; pixel (x, y) of
+// binaryMask is a window of a foreground/background image. Pixel (x, y) of
 // the window is pixel (x0+x, y0+y) of the full image, and everything
 // outside the window is background.
 type binaryMask struct {

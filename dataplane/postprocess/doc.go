@@ -4,9 +4,9 @@
 // at most MaxDet results, no NaN or Inf in the output.
 //
 // Inspect reads a model's metadata and output shapes once, when the model is
-// loaded, and returns a Model that knows its layout (raw detect, end-to-end,
-// segment, classify, pose, oriented boxes or legacy YOLOv5); models with any
-// other layout are rejected with ErrUnsupportedModel. Model.Postprocess then
+// loaded, and returns a Model that records its layout: raw detect,
+// end-to-end, segment, classify, pose, oriented boxes or legacy YOLOv5.
+// Models with any other layout are rejected with ErrUnsupportedModel. Model.Postprocess then
 // decodes one image's outputs per call.
 //
 // The package does not run models, decode images or letterbox them: the

@@ -247,17 +247,17 @@ func classNames(names map[int]string, nc int) []string {
 // checkNames verifies that the metadata names agree with the class count
 // taken from the output shape. A mismatch means the layout was guessed
 // wrong or the metadata belongs to another model.
-func checkNames(md Metadata, nc int, shape []int64, what Task) error {
+func checkNames(md Metadata, nc int, shape []int64, task Task) error {
 	if nc < 1 {
 		return fmt.Errorf("%w: output %v leaves %d class channels for %s; want at least 1",
-			ErrUnsupportedModel, shape, nc, what)
+			ErrUnsupportedModel, shape, nc, task)
 	}
 	if !md.HasNames {
 		return nil
 	}
 	if len(md.Names) != nc {
 		return fmt.Errorf("%w: output %v has %d class channels for %s but metadata names lists %d classes",
-			ErrUnsupportedModel, shape, nc, what, len(md.Names))
+			ErrUnsupportedModel, shape, nc, task, len(md.Names))
 	}
 	for id := range md.Names {
 		if id >= nc {

@@ -54,8 +54,8 @@ func sortCandidates(c []candidate) []candidate {
 // candidates times maxDet.
 //
 // NOTE: Ultralytics offsets boxes by class*7680 in float32 before one
-// class-blind NMS. For large class ids that rounds coordinates to 1/16 px;
-// here each class is compared with unrounded boxes, so an IoU within about
+// class-blind NMS. For large class ids that rounds coordinates to 1/16 px.
+// Here each class is compared with unrounded boxes, so an IoU within about
 // 1e-4 of the threshold may be decided differently.
 func greedyNMS(c []candidate, iouThr float32, agnostic bool, maxDet int) []candidate {
 	kept := make([]candidate, 0, min(len(c), maxDet))

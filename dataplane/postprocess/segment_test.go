@@ -104,6 +104,7 @@ func TestPostprocessSegment(t *testing.T) {
 	if m.Layout != LayoutSegment || m.NumMasks != 1 {
 		t.Fatalf("Layout %v with %d masks, want segment with 1", m.Layout, m.NumMasks)
 	}
+
 	pred := channelsFirst([][]float32{
 		{16, 16, 16, 16, 0.9, 2}, // box [8, 8, 24, 24], coefficient 2
 		{4, 4, 4, 4, 0.8, -1},    // negative logits: empty mask
@@ -113,6 +114,7 @@ func TestPostprocessSegment(t *testing.T) {
 	for i := range protos.Data {
 		protos.Data[i] = 1
 	}
+
 	f := Frame{OrigW: 64, OrigH: 64, InW: 32, InH: 32, Scale: 0.5}
 	dets, err := m.Postprocess([]tensor.Tensor{pred, protos}, f, DefaultParams())
 	if err != nil {
@@ -121,6 +123,7 @@ func TestPostprocessSegment(t *testing.T) {
 	if len(dets) != 2 {
 		t.Fatalf("got %d detections, want 2", len(dets))
 	}
+
 	want := [][2]float32{{12, 12}, {12, 50}, {50, 50}, {50, 12}}
 	if diff := cmp.Diff(want, dets[0].Segment, approx); diff != "" {
 		t.Errorf("segment mismatch (-want +got):\n%s", diff)
