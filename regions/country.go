@@ -9,7 +9,7 @@ import "strings"
 // from the users and would pick the wrong region.
 //
 // NOTE: one point per country cannot represent countries that span
-// continents (US, RU, BR, AU). Clients there get better answers by sending
+// continents (US, RU, BR, AU). Clients there get better results by sending
 // coordinates.
 var countryPoints = map[string]Location{
 	// North and Central America, Caribbean
@@ -60,14 +60,14 @@ var countryPoints = map[string]Location{
 
 // LocateCountry returns the representative point of a country given by its
 // ISO 3166-1 alpha-2 code, in either case. It returns false for codes that
-// are not in the table; callers then fall back to DefaultRegion, as Locate
+// are not in the table, and callers then fall back to DefaultRegion as Locate
 // does.
 func LocateCountry(code string) (Location, bool) {
 	loc, ok := countryPoints[strings.ToUpper(code)]
 	return loc, ok
 }
 
-// Hint is what a client tells about where it is. Any field may be empty.
+// Hint is a client's own description of its location. Any field may be empty.
 type Hint struct {
 	Coords  *Location // explicit coordinates, already validated by the caller
 	Region  string    // a region ID the client is near, such as its data region

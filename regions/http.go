@@ -30,12 +30,13 @@ type listJSON struct {
 	Total   int          `json:"total"`
 }
 
-// ListHandler serves GET /api/regions. With a location given by the query
-// (lat and lon, else region, else country; see Locate) it sorts regions by
-// estimated latency, adds latencyMs to each and names the nearest. An unknown
-// but well-formed country code falls back to DefaultRegion. Without a
-// location it sorts by ID and leaves latencyMs and nearest out. Invalid query
-// values get 400 with the body {"error": "..."}.
+// ListHandler serves GET /api/regions. The query may locate the client by
+// lat and lon, else by a region ID, else by a country code, as Locate does.
+// With a location it sorts regions by estimated latency, adds latencyMs to
+// each and names the nearest. An unknown but well-formed country code falls
+// back to DefaultRegion. Without a location it sorts by ID and leaves
+// latencyMs and nearest out. Invalid query values get 400 with the body
+// {"error": "..."}.
 //
 // The handler checks no method and no path, which the router does.
 func ListHandler(ctx *fasthttp.RequestCtx) {
