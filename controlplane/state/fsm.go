@@ -1,0 +1,120 @@
+package state
+
+import (
+	"encoding/json"
+	"fmt"
+	"sync"
+
+	"github.com/hashicorp/raft"
+)
+
+// FSM is the state machine. It implements raft.FSM and raft.BatchingFSM.
+// Create one with New.
+type FSM struct {
+	mu      sync.RWMutex
+	t       *tables
+	applied uint64 // index of the last log entry applied or restored
+	restore RestoreStats
+}
+
+var _ raft.BatchingFSM = (*FSM)(nil)
+
+// New returns an empty state machine.
+func New() *FSM {
+	return &FSM{t: newTables()}
+}
+
+// Apply applies one committed log entry. It returns the command's result
+// (see each apply function) or an error wrapping ErrNotFound, ErrConflict or
+// ErrInvalid; raft hands either back through ApplyFuture.Response.
+//
+// Apply panics on a command type this version does not know. Skipping it
+// would let this node's state silently diverge from nodes that applied it,
+// so the node stops and the operator upgrades it.
+func (f *FSM) Apply(l *raft.Log) any {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.applyLocked(l)
+}
+
+// ApplyBatch applies committed entries in order under one lock acquisition.
+// Raft passes configuration entries too; their responses are nil.
+func (f *FSM) ApplyBatch(logs []*raft.Log) []any {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make([]any, len(logs))
+	for i, l := range logs {
+		out[i] = f.applyLocked(l)
+	}
+	return out
+}
+
+// AppliedIndex returns the Raft index of the last entry applied to the
+// state, including entries covered by a restored snapshot.
+func (f *FSM) AppliedIndex() uint64 {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	return f.applied
+}
+
+func (f *FSM) applyLocked(l *raft.Log) any {
+	if l.Index > f.applied {
+		f.applied = l.Index
+	}
+	if l.Type != raft.LogCommand {
+		return nil
+	}
+	return f.applyCommand(l.Data)
+}
+
+// applyCommand decodes one entry and dispatches it to its apply function.
+func (f *FSM) applyCommand(entry []byte) any {
+	if len(entry) == 0 {
+		return fmt.Errorf("%w: empty log entry", ErrInvalid)
+	}
+	ct := CommandType(entry[0])
+	cmd := newCommand(ct)
+	if cmd == nil {
+		panic(fmt.Sprintf("BUG: log entry has command type %d, which this version does not know: upgrade this node", ct))
+	}
+	if err := json.Unmarshal(entry[1:], cmd); err != nil {
+		return fmt.Errorf("%w: decode command %d: %w", ErrInvalid, ct, err)
+	}
+	return f.dispatch(cmd)
+}
+
+func (f *FSM) dispatch(cmd Command) any {
+	t := f.t
+	switch c := cmd.(type) {
+	case *CreateUser:
+		return result(t.applyCreateUser(c))
+	case *CreateAPIKey:
+		return result(t.applyCreateAPIKey(c))
+	case *RevokeAPIKey:
+		return result(t.applyRevokeAPIKey(c))
+	case *TouchAPIKeys:
+		return result(t.applyTouchAPIKeys(c))
+	case *CreateProject:
+		return result(t.applyCreateProject(c))
+	case *UpdateProject:
+		return result(t.applyUpdateProject(c))
+	case *DeleteProject:
+		return result(t.applyDeleteProject(c))
+	case *CreateModel:
+		return result(t.applyCreateModel(c))
+	case *UpdateModel:
+		return result(t.applyUpdateModel(c))
+	case *DeleteModel:
+		return result(t.applyDeleteModel(c))
+	}
+	panic(fmt.Sprintf("BUG: command type %d has a decoder but no apply function", cmd.CommandType()))
+}
+
+// result folds an apply function's (value, error) pair into the single
+// value raft carries back to the proposer.
+func result[T any](v T, err error) any {
+	if err != nil {
+		return err
+	}
+	return v
+}
