@@ -193,7 +193,7 @@ func (c Config) memberlistConfig() (*memberlist.Config, error) {
 		return nil, err
 	}
 	mc.BindAddr, mc.BindPort = host, port
-	// memberlist advertises the bound port unless told otherwise.
+	// memberlist advertises the bound port unless AdvertiseAddr sets another.
 	mc.AdvertisePort = port
 	if c.AdvertiseAddr != "" {
 		host, port, err := splitHostPort(c.AdvertiseAddr)

@@ -55,7 +55,7 @@ func (d delegate) GetBroadcasts(overhead, limit int) [][]byte {
 	return d.p.queue.GetBroadcasts(overhead, limit)
 }
 
-// LocalState returns every model set the node knows, its own included, so
+// LocalState returns every model set the node stores, its own included, so
 // one push-pull exchange repairs anything the broadcasts missed.
 func (d delegate) LocalState(join bool) []byte {
 	d.p.mu.RLock()

@@ -1,5 +1,5 @@
 // Package gossip keeps the data-plane nodes of one region in a
-// hashicorp/memberlist pool, so that each node knows its peers' HTTP
+// hashicorp/memberlist pool, so that each node has its peers' HTTP
 // addresses, capacity, load and warm models.
 //
 // Each node advertises small metadata (region, HTTP address, capacity, load

@@ -18,7 +18,7 @@ var ErrMetaTooLarge = errors.New("node metadata too large")
 // new format number and a rolling upgrade that decodes both.
 const metaFormat byte = 1
 
-// nodeMeta is what a node advertises in memberlist's node meta. The JSON
+// nodeMeta is the metadata a node advertises in memberlist's node meta. The JSON
 // keys are one letter because the whole record must fit in 512 bytes.
 type nodeMeta struct {
 	Region        string  `json:"r"`

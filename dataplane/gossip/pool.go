@@ -19,7 +19,7 @@ import (
 // ErrShutdown is returned by methods called after Shutdown.
 var ErrShutdown = errors.New("gossip pool shut down")
 
-// Member is one node of the pool as the local node sees it.
+// Member is one node of the pool in the local node's view.
 type Member struct {
 	Name     string
 	Addr     string // gossip address, host:port
@@ -36,7 +36,7 @@ type Member struct {
 	ModelsSynced bool
 }
 
-// nodeInfo is what the event delegate last reported about a member.
+// nodeInfo is a member's address and metadata from the last event delegate call.
 type nodeInfo struct {
 	addr string
 	meta nodeMeta
@@ -313,7 +313,7 @@ func (p *Pool) numNodes() int {
 
 // Leave announces that the node leaves the pool and waits up to timeout for
 // the announcement to go out. The node stops publishing metadata but keeps
-// answering peers until Shutdown, which must still be called.
+// responding to peers until Shutdown, which must still be called.
 func (p *Pool) Leave(timeout time.Duration) error {
 	p.lifeMu.Lock()
 	defer p.lifeMu.Unlock()

@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,6 +19,10 @@ import (
 // timings, so that a loaded machine does not fail the tests.
 const convergeTimeout = 20 * time.Second
 
+// nextHTTPPort numbers the HTTP addresses of test nodes. Nothing listens on
+// them, and they only need to differ between nodes.
+var nextHTTPPort atomic.Int32
+
 // testConfig returns a loopback configuration with timings short enough
 // that failure detection takes about a second.
 func testConfig(name, region string, join ...string) Config {
@@ -25,7 +30,7 @@ func testConfig(name, region string, join ...string) Config {
 	cfg.NodeName = name
 	cfg.Region = region
 	cfg.BindAddr = "127.0.0.1:0"
-	cfg.HTTPAddr = "127.0.0.1:1" + fmt.Sprint(len(name)*100+int(name[len(name)-1]))
+	cfg.HTTPAddr = fmt.Sprintf("127.0.0.1:%d", 20000+nextHTTPPort.Add(1))
 	cfg.Capacity = 4
 	cfg.Join = join
 	cfg.ProbeInterval = 200 * time.Millisecond
