@@ -156,7 +156,9 @@ func (p *Pool) updateNode(n *memberlist.Node, typ EventType) {
 
 // mergeSet stores set if it is newer than the stored set of its node and
 // that node is a member. It reports whether it stored the set. The local
-// node's set is never replaced from outside.
+// node's set is never replaced from outside. NOTE: a set that arrives before
+// its node's join event is dropped, and waits for the next push-pull
+// exchange, by default PushPullInterval later.
 func (p *Pool) mergeSet(set modelSet) bool {
 	p.mu.Lock()
 	info, member := p.nodes[set.Node]

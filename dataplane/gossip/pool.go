@@ -402,6 +402,9 @@ func (p *Pool) publish() {
 	}
 }
 
+// sendToAll sends msg to each peer in turn. NOTE: each send may block for
+// up to TCPTimeout, so with unreachable peers it delays the next metadata
+// update and Shutdown.
 func (p *Pool) sendToAll(msg []byte) {
 	for _, node := range p.ml.Members() {
 		if node.Name == p.cfg.NodeName {
