@@ -44,6 +44,25 @@ func Encode(cmd Command) ([]byte, error) {
 	return append(entry, body...), nil
 }
 
+// Decode returns the command in a log entry written by Encode, for callers
+// that carry entries themselves, such as a follower forwarding a write to
+// the leader. It returns an ErrInvalid error for an empty entry, an unknown
+// command type or a malformed body.
+func Decode(entry []byte) (Command, error) {
+	if len(entry) == 0 {
+		return nil, fmt.Errorf("%w: empty log entry", ErrInvalid)
+	}
+	ct := CommandType(entry[0])
+	cmd := newCommand(ct)
+	if cmd == nil {
+		return nil, fmt.Errorf("%w: unknown command type %d", ErrInvalid, ct)
+	}
+	if err := json.Unmarshal(entry[1:], cmd); err != nil {
+		return nil, fmt.Errorf("%w: decode command %d: %w", ErrInvalid, ct, err)
+	}
+	return cmd, nil
+}
+
 // newCommand returns a zero command of type t, or nil when this version does
 // not know t.
 func newCommand(t CommandType) Command {

@@ -1,7 +1,6 @@
 package state
 
 import (
-	"encoding/json"
 	"fmt"
 	"sync"
 
@@ -69,16 +68,12 @@ func (f *FSM) applyLocked(l *raft.Log) any {
 
 // applyCommand decodes one entry and dispatches it to its apply function.
 func (f *FSM) applyCommand(entry []byte) any {
-	if len(entry) == 0 {
-		return fmt.Errorf("%w: empty log entry", ErrInvalid)
+	if len(entry) > 0 && newCommand(CommandType(entry[0])) == nil {
+		panic(fmt.Sprintf("BUG: log entry has command type %d, which this version does not know: upgrade this node", entry[0]))
 	}
-	ct := CommandType(entry[0])
-	cmd := newCommand(ct)
-	if cmd == nil {
-		panic(fmt.Sprintf("BUG: log entry has command type %d, which this version does not know: upgrade this node", ct))
-	}
-	if err := json.Unmarshal(entry[1:], cmd); err != nil {
-		return fmt.Errorf("%w: decode command %d: %w", ErrInvalid, ct, err)
+	cmd, err := Decode(entry)
+	if err != nil {
+		return err
 	}
 	return f.dispatch(cmd)
 }

@@ -332,3 +332,24 @@ func sampleLog() []Command {
 		&DeleteProject{ProjectID: id(11), DeletedAt: at(203)},
 	)
 }
+
+func TestDecodeRoundTrip(t *testing.T) {
+	for _, c := range sampleLog() {
+		entry, err := Encode(c)
+		if err != nil {
+			t.Fatalf("Encode(%T): %v", c, err)
+		}
+		got, err := Decode(entry)
+		if err != nil {
+			t.Fatalf("Decode(%T): %v", c, err)
+		}
+		if diff := cmp.Diff(c, got); diff != "" {
+			t.Errorf("Decode(Encode(%T)) (-want +got):\n%s", c, diff)
+		}
+	}
+	for _, entry := range [][]byte{nil, {200, '{', '}'}, {byte(CmdCreateModel), 'x'}} {
+		if _, err := Decode(entry); !errors.Is(err, ErrInvalid) {
+			t.Errorf("Decode(%q) error = %v, want ErrInvalid", entry, err)
+		}
+	}
+}
