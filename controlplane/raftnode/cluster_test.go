@@ -223,8 +223,19 @@ func TestClusterFailover(t *testing.T) {
 	eventually(t, "a new leader", func() bool { l := c.currentLeader(); return l != nil && l.ID() != oldID })
 	eventually(t, "20 writes after the kill", func() bool { return w.ackedCount() >= before+20 })
 
-	// The old leader comes back on its old address and catches up.
-	c.start(oldID, oldAddr, true)
+	// The old leader comes back on its old address and catches up. Once
+	// WaitReady returns, every write acknowledged before the restart must
+	// be in its state without further waiting.
+	w.mu.Lock()
+	ackedBeforeRestart := slices.Clone(w.acked)
+	w.mu.Unlock()
+	restarted := c.start(oldID, oldAddr, true)
+	waitReady(t, restarted)
+	for _, p := range ackedBeforeRestart {
+		if _, ok := restarted.FSM().ProjectByID(id(1000 + p)); !ok {
+			t.Errorf("project %d, acknowledged before the restart, missing after WaitReady", p)
+		}
+	}
 	acked := w.finish()
 	c.waitConverged(acked)
 	t.Logf("%d writes acknowledged, %d of them before the kill", len(acked), before)

@@ -2,6 +2,7 @@ package raftnode
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/hashicorp/raft"
@@ -43,14 +44,17 @@ func (n *Node) Servers() ([]Server, error) {
 	return out, nil
 }
 
-// WaitReady waits until a leader is known and this node's state contains
-// every entry committed when it learned of that leader. On a restarted node
-// this means the whole committed log is applied, so reads do not serve
-// older state than before the restart.
+// WaitReady waits until a leader is known and this node has applied every
+// entry the cluster had committed at about the time of the call. The leader
+// waits for a barrier. A follower waits for the commit index carried by the
+// first AppendEntries it receives after the call. On a restarted node this
+// means the whole committed log is applied, so reads never serve state older
+// than before the restart.
 func (n *Node) WaitReady(ctx context.Context) error {
 	var target uint64 // commit index to reach on a follower, once known
+	appendsAtStart := n.tracker.appends.Load()
 	for {
-		done, err := n.readyStep(ctx, &target)
+		done, err := n.readyStep(ctx, appendsAtStart, &target)
 		if err != nil || done {
 			return err
 		}
@@ -60,7 +64,7 @@ func (n *Node) WaitReady(ctx context.Context) error {
 	}
 }
 
-func (n *Node) readyStep(ctx context.Context, target *uint64) (bool, error) {
+func (n *Node) readyStep(ctx context.Context, appendsAtStart uint64, target *uint64) (bool, error) {
 	if _, addr := n.Leader(); addr == "" {
 		return false, nil
 	}
@@ -69,12 +73,12 @@ func (n *Node) readyStep(ctx context.Context, target *uint64) (bool, error) {
 		return n.Barrier(ctx) == nil, nil
 	}
 	if *target == 0 {
-		// The follower's commit index is only meaningful once the leader
-		// has contacted it.
-		if n.raft.LastContact().IsZero() {
+		// The leader's commit index arrives with the next AppendEntries;
+		// the leader sends one at least every CommitTimeout.
+		if n.tracker.appends.Load() == appendsAtStart {
 			return false, nil
 		}
-		*target = n.raft.CommitIndex()
+		*target = max(n.tracker.leaderCommit.Load(), n.raft.CommitIndex())
 	}
 	return n.appliedThrough(*target)
 }
@@ -95,7 +99,11 @@ func (n *Node) appliedThrough(index uint64) (bool, error) {
 			break // compacted into a snapshot, which restore applied
 		}
 		var l raft.Log
-		if err := n.store.GetLog(i, &l); err != nil {
+		err := n.store.GetLog(i, &l)
+		if errors.Is(err, raft.ErrLogNotFound) {
+			break // compacted after a snapshot install emptied the log
+		}
+		if err != nil {
 			return false, fmt.Errorf("read log entry %d: %w", i, err)
 		}
 		if l.Type == raft.LogCommand || l.Type == raft.LogConfiguration {

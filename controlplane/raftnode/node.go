@@ -61,6 +61,7 @@ type Node struct {
 	fsm     *state.FSM
 	raft    *raft.Raft
 	trans   *raft.NetworkTransport
+	tracker *commitTracker
 	store   *raftboltdb.BoltStore
 	forward atomic.Pointer[Forwarder]
 
@@ -130,8 +131,10 @@ func (n *Node) start(hlog hclog.Logger) error {
 	if err := n.bootstrap(rc, snaps); err != nil {
 		return err
 	}
-	n.raft, err = raft.NewRaft(rc, n.fsm, n.store, n.store, snaps, n.trans)
+	n.tracker = newCommitTracker(n.trans)
+	n.raft, err = raft.NewRaft(rc, n.fsm, n.store, n.store, snaps, n.tracker)
 	if err != nil {
+		n.tracker.close()
 		return fmt.Errorf("start raft: %w", err)
 	}
 	return nil
@@ -203,6 +206,7 @@ func (n *Node) SetForwarder(f Forwarder) {
 func (n *Node) Close() error {
 	n.closeOnce.Do(func() {
 		errs := []error{n.raft.Shutdown().Error()}
+		n.tracker.close()
 		errs = append(errs, n.trans.Close(), n.store.Close())
 		n.closeErr = errors.Join(errs...)
 	})

@@ -1,6 +1,9 @@
 package state
 
-import "fmt"
+import (
+	"fmt"
+	"time"
+)
 
 func (c *CreateProject) validate() error {
 	if err := validateID("project ID", c.ProjectID); err != nil {
@@ -112,16 +115,26 @@ func (t *tables) applyDeleteProject(c *DeleteProject) (Project, error) {
 		return Project{}, fmt.Errorf("%w: project %q", ErrNotFound, c.ProjectID)
 	}
 	if c.Permanent {
-		for _, id := range t.modelsIn(p.ID) {
-			t.removeModel(t.models[id])
-		}
-		t.removeProject(p)
+		t.purgeProject(p)
 		return p.clone(), nil
 	}
 	if p.DeletedAt != nil {
 		return p.clone(), nil // already in the trash
 	}
-	at := c.DeletedAt.UTC()
+	return t.trashProject(p, c.DeletedAt.UTC()), nil
+}
+
+// purgeProject removes a project and all its models, live or trashed.
+func (t *tables) purgeProject(p Project) {
+	for _, id := range t.modelsIn(p.ID) {
+		t.removeModel(t.models[id])
+	}
+	t.removeProject(p)
+}
+
+// trashProject marks a live project and its live models deleted at the
+// same time.
+func (t *tables) trashProject(p Project, at time.Time) Project {
 	for _, id := range t.modelsIn(p.ID) {
 		if m := t.models[id]; m.DeletedAt == nil {
 			m = m.clone()
@@ -132,5 +145,5 @@ func (t *tables) applyDeleteProject(c *DeleteProject) (Project, error) {
 	p = p.clone()
 	p.DeletedAt = &at
 	t.putProject(p)
-	return p.clone(), nil
+	return p.clone()
 }

@@ -93,7 +93,7 @@ func newCommand(t CommandType) Command {
 
 // CreateUser creates a user, its personal workspace (slug = username, plan
 // Plan or free when empty) and the user's admin membership in it, all in
-// one entry so that no node ever sees a user without a workspace.
+// one entry so that no node ever stores a user without a workspace.
 type CreateUser struct {
 	UserID      string    `json:"userId"`
 	WorkspaceID string    `json:"workspaceId"`

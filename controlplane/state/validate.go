@@ -15,7 +15,7 @@ import (
 const (
 	maxNameLen        = 100 // username, slug and display name
 	maxDescriptionLen = 2000
-	maxEmailLen       = 254 // the longest address SMTP can carry
+	maxEmailLen       = 254 // the maximum address length in an SMTP path (RFC 5321)
 	maxMetadataKeys   = 64
 	maxMetadataValue  = 64 << 10 // class-name lists of large models fit
 )
