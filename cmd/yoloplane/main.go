@@ -1,0 +1,59 @@
+// Command yoloplane is the single Yoloplane binary: the embedded server
+// (serve), the load generator (bench) and, later, the control-plane and
+// data-plane node roles. Each subcommand parses its own flags and hands off
+// to a library package.
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+const usage = `yoloplane: self-hosted Ultralytics Platform API and YOLO inference gateway
+
+Usage:
+  yoloplane serve [--listen ADDR] [--data DIR] [--model FILE]...
+  yoloplane bench --url URL --file IMG --api-key KEY [--concurrency N] [--duration D] [--rate R] [--json]
+  yoloplane bench --raw --model FILE [--file IMG] [--duration D]
+  yoloplane version
+
+Run "yoloplane COMMAND --help" for the flags of a command.
+`
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	var err error
+	switch os.Args[1] {
+	case "serve":
+		err = runServe(os.Args[2:])
+	case "bench":
+		err = runBench(os.Args[2:])
+	case "version", "--version":
+		fmt.Println("yoloplane", version)
+	case "help", "-h", "--help":
+		fmt.Print(usage)
+	default:
+		fmt.Fprintf(os.Stderr, "unknown command %q\n\n%s", os.Args[1], usage)
+		os.Exit(2)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "yoloplane:", err)
+		os.Exit(1)
+	}
+}
+
+func newLogger(level string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(strings.ToUpper(level))); err != nil {
+		return nil, fmt.Errorf("invalid --log-level %q: use debug, info, warn or error", level)
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: l})), nil
+}

@@ -1,0 +1,93 @@
+package api
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/yoloplane/yoloplane/controlplane/state"
+	"github.com/yoloplane/yoloplane/shared/apierr"
+)
+
+// KeyPrefix starts every API key; 40 hex characters follow it.
+const KeyPrefix = "ul_"
+
+const keyLen = len(KeyPrefix) + 40
+
+// principalKey is the user-value key under which auth stores the caller.
+const principalKey = "yoloplane.principal"
+
+// Principal is the authenticated caller of a request.
+type Principal struct {
+	Key  state.APIKey
+	User state.User
+}
+
+// HashKey returns the stored form of an API key: lowercase hex SHA-256.
+func HashKey(key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return hex.EncodeToString(sum[:])
+}
+
+// ValidKeyFormat reports whether key is "ul_" followed by 40 hex characters.
+func ValidKeyFormat(key []byte) bool {
+	if len(key) != keyLen || !bytes.HasPrefix(key, []byte(KeyPrefix)) {
+		return false
+	}
+	for _, c := range key[len(KeyPrefix):] {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
+
+// auth wraps h so that it runs only for requests with a valid, unrevoked
+// API key in the Authorization header.
+func (s *Server) auth(h fasthttp.RequestHandler) fasthttp.RequestHandler {
+	return func(ctx *fasthttp.RequestCtx) {
+		p, err := s.authenticate(ctx)
+		if err != nil {
+			apierr.Write(ctx, err)
+			ctx.Response.Header.Set("WWW-Authenticate", `Bearer realm="yoloplane"`)
+			return
+		}
+		ctx.SetUserValue(principalKey, p)
+		h(ctx)
+	}
+}
+
+func (s *Server) authenticate(ctx *fasthttp.RequestCtx) (*Principal, *apierr.Error) {
+	header := ctx.Request.Header.Peek(fasthttp.HeaderAuthorization)
+	if len(header) == 0 {
+		return nil, apierr.Unauthorized("missing API key: send the header Authorization: Bearer ul_...")
+	}
+	token, ok := bytes.CutPrefix(header, []byte("Bearer "))
+	if !ok {
+		return nil, apierr.Unauthorized("invalid Authorization header: use the form Bearer ul_ followed by 40 hex characters")
+	}
+	token = bytes.TrimSpace(token)
+	if !ValidKeyFormat(token) {
+		return nil, apierr.Unauthorized("invalid API key format: keys are ul_ followed by 40 hex characters")
+	}
+	hash := HashKey(string(bytes.ToLower(token)))
+	key, found := s.fsm.KeyByHash(hash)
+	// The map lookup finds the candidate; the constant-time comparison
+	// keeps the final check independent of where the hashes differ.
+	if !found || subtle.ConstantTimeCompare([]byte(key.Hash), []byte(hash)) != 1 || key.Revoked {
+		return nil, apierr.Unauthorized("invalid or revoked API key: create a new key under Settings > API Keys")
+	}
+	user, ok := s.fsm.UserByID(key.UserID)
+	if !ok {
+		return nil, apierr.Unauthorized("the user of this API key no longer exists")
+	}
+	return &Principal{Key: key, User: user}, nil
+}
+
+func principal(ctx *fasthttp.RequestCtx) *Principal {
+	p, _ := ctx.UserValue(principalKey).(*Principal)
+	return p
+}

@@ -1,0 +1,227 @@
+package api
+
+import (
+	"encoding/json"
+	"strconv"
+	"strings"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/yoloplane/yoloplane/controlplane/state"
+	"github.com/yoloplane/yoloplane/dataplane/predictapi"
+	"github.com/yoloplane/yoloplane/shared/apierr"
+	"github.com/yoloplane/yoloplane/shared/ids"
+)
+
+// List bounds for GET /api/models.
+const (
+	defaultListLimit = 20
+	maxListLimit     = 500
+)
+
+// modelView is the JSON form of a model on ID routes. Owner, Project and
+// Model are the slugs of its owner-route address.
+type modelView struct {
+	ID        string            `json:"id"`
+	Name      string            `json:"name"`
+	Slug      string            `json:"slug"`
+	Owner     string            `json:"owner"`
+	Project   string            `json:"project"`
+	Model     string            `json:"model"`
+	ProjectID string            `json:"projectId"`
+	Task      string            `json:"task,omitempty"`
+	Format    string            `json:"format"`
+	Status    string            `json:"status"`
+	FileSize  int64             `json:"fileSize,omitempty"`
+	SHA256    string            `json:"sha256,omitempty"`
+	Metadata  map[string]string `json:"metadata,omitempty"`
+	Loaded    bool              `json:"loaded"`
+	CreatedAt string            `json:"createdAt"`
+	UpdatedAt string            `json:"updatedAt"`
+}
+
+// routeModels dispatches /api/models/... by path shape. A segment in the
+// owner-or-ID position is a model ID exactly when it is 24 hex characters,
+// which the username rules keep apart from owner names.
+func (s *Server) routeModels(ctx *fasthttp.RequestCtx) {
+	path, _ := ctx.UserValue("path").(string)
+	seg := strings.Split(strings.Trim(path, "/"), "/")
+	method := string(ctx.Method())
+	switch {
+	case len(seg) == 1 && ids.IsID(seg[0]) && method == fasthttp.MethodGet:
+		s.handleGetModel(ctx, seg[0])
+	case len(seg) == 2 && ids.IsID(seg[0]) && seg[1] == "predict" && method == fasthttp.MethodPost:
+		s.handlePredictByID(ctx, seg[0])
+	case len(seg) == 4 && seg[3] == "predict" && method == fasthttp.MethodPost:
+		s.handlePredictByOwner(ctx, seg[0], seg[1], seg[2])
+	default:
+		apierr.Write(ctx, apierr.NotFound("no route for %s /api/models/%s", method, path))
+	}
+}
+
+func (s *Server) handleListModels(ctx *fasthttp.RequestCtx) {
+	p := principal(ctx)
+	limit := defaultListLimit
+	if v := ctx.QueryArgs().Peek("limit"); len(v) > 0 {
+		n, err := strconv.Atoi(string(v))
+		if err != nil || n < 1 || n > maxListLimit {
+			apierr.Write(ctx, apierr.Validation("limit must be a whole number between 1 and %d, got %q", maxListLimit, v))
+			return
+		}
+		limit = n
+	}
+	views := []modelView{}
+	total := 0
+	for _, ws := range s.fsm.WorkspacesOf(p.User.ID) {
+		models, err := s.allModels(state.ModelFilter{WorkspaceID: ws.ID})
+		if err != nil {
+			s.log.Error("list models failed", "workspace_id", ws.ID, "error", err)
+			apierr.Write(ctx, apierr.Internal)
+			return
+		}
+		total += len(models)
+		for _, m := range models {
+			if len(views) < limit {
+				views = append(views, s.view(m))
+			}
+		}
+	}
+	writeJSON(ctx, fasthttp.StatusOK, map[string]any{"models": views, "total": total})
+}
+
+func (s *Server) handleGetModel(ctx *fasthttp.RequestCtx, id string) {
+	m, err := s.modelForCaller(ctx, id)
+	if err != nil {
+		apierr.Write(ctx, err)
+		return
+	}
+	writeJSON(ctx, fasthttp.StatusOK, s.view(m))
+}
+
+func (s *Server) handlePredictByID(ctx *fasthttp.RequestCtx, id string) {
+	m, err := s.modelForCaller(ctx, id)
+	if err != nil {
+		s.drainAndFail(ctx, err)
+		return
+	}
+	s.servePredict(ctx, m, predictapi.ShapeSeed)
+}
+
+func (s *Server) handlePredictByOwner(ctx *fasthttp.RequestCtx, owner, project, model string) {
+	m, err := s.modelBySlugs(ctx, owner, project, model)
+	if err != nil {
+		s.drainAndFail(ctx, err)
+		return
+	}
+	s.servePredict(ctx, m, predictapi.ShapeContract)
+}
+
+func (s *Server) servePredict(ctx *fasthttp.RequestCtx, m state.Model, shape predictapi.Shape) {
+	loaded := s.loaded(m.ID)
+	if loaded == nil {
+		e := apierr.New(fasthttp.StatusServiceUnavailable, apierr.CodeServiceUnavailable,
+			"model %s is not loaded on this server (status %s): register it with `yoloplane serve --model FILE`", m.ID, m.Status)
+		if shape == predictapi.ShapeSeed && m.Status != state.ModelStatusReady {
+			e = apierr.New(fasthttp.StatusConflict, apierr.CodeConflict,
+				"model %s has status %s and cannot serve predictions until it is exported to ONNX", m.ID, m.Status)
+		}
+		s.drainAndFail(ctx, e)
+		return
+	}
+	s.predict.Serve(ctx, predictapi.Target{ID: m.ID, Name: m.Name, Model: loaded}, shape)
+}
+
+// drainAndFail writes e. When the body is being streamed because it is over
+// the limit, the 413 takes precedence, as the client must resend anyway.
+func (s *Server) drainAndFail(ctx *fasthttp.RequestCtx, e *apierr.Error) {
+	if ctx.Request.IsBodyStream() {
+		s.predict.Serve(ctx, predictapi.Target{}, predictapi.ShapeSeed)
+		return
+	}
+	apierr.Write(ctx, e)
+}
+
+// modelForCaller returns the model with the given ID when the caller is a
+// member of its workspace. Models in other workspaces are reported as not
+// found, so IDs cannot be probed.
+func (s *Server) modelForCaller(ctx *fasthttp.RequestCtx, id string) (state.Model, *apierr.Error) {
+	m, ok := s.fsm.ModelByID(strings.ToLower(id))
+	if !ok || m.DeletedAt != nil || !s.canRead(principal(ctx), m.WorkspaceID) {
+		return state.Model{}, apierr.NotFound("model %s not found", id)
+	}
+	return m, nil
+}
+
+func (s *Server) modelBySlugs(ctx *fasthttp.RequestCtx, owner, project, model string) (state.Model, *apierr.Error) {
+	notFound := apierr.NotFound("model %s/%s/%s not found", owner, project, model)
+	ws, ok := s.fsm.WorkspaceBySlug(owner)
+	if !ok || !s.canRead(principal(ctx), ws.ID) {
+		return state.Model{}, notFound
+	}
+	p, ok := s.fsm.ProjectBySlug(ws.ID, project)
+	if !ok || p.DeletedAt != nil {
+		return state.Model{}, notFound
+	}
+	m, ok := s.fsm.ModelBySlug(p.ID, model)
+	if !ok || m.DeletedAt != nil {
+		return state.Model{}, notFound
+	}
+	return m, nil
+}
+
+func (s *Server) canRead(p *Principal, workspaceID string) bool {
+	if p == nil {
+		return false
+	}
+	_, ok := s.fsm.Member(workspaceID, p.User.ID)
+	return ok
+}
+
+// allModels returns every live model that matches filter, page by page.
+func (s *Server) allModels(filter state.ModelFilter) ([]state.Model, error) {
+	var all []state.Model
+	cursor := ""
+	for {
+		page, next, err := s.fsm.ListModels(filter, cursor, state.MaxListLimit)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, page...)
+		if next == "" {
+			return all, nil
+		}
+		cursor = next
+	}
+}
+
+// AllModels returns every live model that matches filter.
+func (s *Server) AllModels(filter state.ModelFilter) ([]state.Model, error) {
+	return s.allModels(filter)
+}
+
+func (s *Server) view(m state.Model) modelView {
+	v := modelView{
+		ID: m.ID, Name: m.Name, Slug: m.Slug, Model: m.Slug, ProjectID: m.ProjectID,
+		Task: m.Task, Format: m.Format, Status: m.Status, FileSize: m.FileSize,
+		SHA256: m.FileSHA256, Metadata: m.Metadata, Loaded: s.loaded(m.ID) != nil,
+		CreatedAt: formatTime(m.CreatedAt), UpdatedAt: formatTime(m.UpdatedAt),
+	}
+	if ws, ok := s.fsm.WorkspaceByID(m.WorkspaceID); ok {
+		v.Owner = ws.Slug
+	}
+	if p, ok := s.fsm.ProjectByID(m.ProjectID); ok {
+		v.Project = p.Slug
+	}
+	return v
+}
+
+func writeJSON(ctx *fasthttp.RequestCtx, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		apierr.Write(ctx, apierr.Internal)
+		return
+	}
+	ctx.SetStatusCode(status)
+	ctx.SetContentType("application/json")
+	ctx.SetBody(b)
+}

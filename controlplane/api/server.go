@@ -1,0 +1,167 @@
+// Package api serves the resource REST API over fasthttp: authentication,
+// model listing and lookup on both route families, and predict routes that
+// hand requests to loaded models.
+//
+// Handlers read replicated state from the control plane's state machine and
+// write through the Raft node. They never block on Raft on the predict path.
+// A Server is safe for concurrent use once Handler has been called.
+package api
+
+import (
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/fasthttp/router"
+	"github.com/valyala/fasthttp"
+
+	"github.com/yoloplane/yoloplane/controlplane/state"
+	"github.com/yoloplane/yoloplane/dataplane/accounting"
+	"github.com/yoloplane/yoloplane/dataplane/predict"
+	"github.com/yoloplane/yoloplane/dataplane/predictapi"
+	"github.com/yoloplane/yoloplane/shared/apierr"
+)
+
+// Config sets the API server's limits.
+type Config struct {
+	// MaxBody is the largest request body in bytes. 10 MB holds any photo a
+	// phone takes; larger uploads get a 413.
+	MaxBody int64
+	// PredictTimeout bounds how long a predict waits for a free inference
+	// slot before it gets a 503.
+	PredictTimeout time.Duration
+	// AllowURLSource lets predict fetch `source` URLs.
+	AllowURLSource bool
+	Version        string
+}
+
+// DefaultConfig returns the limits `yoloplane serve` uses.
+func DefaultConfig() Config {
+	return Config{MaxBody: 10_000_000, PredictTimeout: 30 * time.Second, Version: "dev"}
+}
+
+// Server is the REST API.
+type Server struct {
+	cfg     Config
+	fsm     *state.FSM
+	log     *slog.Logger
+	predict predictapi.Handler
+	metrics *accounting.Recorder
+	writeMetrics func(w *fasthttp.RequestCtx)
+
+	mu     sync.RWMutex
+	models map[string]*predict.Model // by model ID
+
+	ready atomic.Bool
+}
+
+// New returns a Server reading state from fsm.
+func New(cfg Config, fsm *state.FSM, rec *accounting.Recorder, writeMetrics func(*fasthttp.RequestCtx), log *slog.Logger) *Server {
+	s := &Server{
+		cfg:          cfg,
+		fsm:          fsm,
+		log:          log,
+		metrics:      rec,
+		writeMetrics: writeMetrics,
+		models:       make(map[string]*predict.Model),
+	}
+	s.predict = predictapi.Handler{
+		MaxBody:        cfg.MaxBody,
+		AllowURLSource: cfg.AllowURLSource,
+		Recorder:       rec,
+		Logger:         log,
+		Started:        time.Now(),
+		Version:        cfg.Version,
+		Timeout:        cfg.PredictTimeout,
+	}
+	return s
+}
+
+// AddModel makes a loaded model available for predicts under its ID.
+func (s *Server) AddModel(id string, m *predict.Model) {
+	s.mu.Lock()
+	s.models[id] = m
+	s.mu.Unlock()
+}
+
+// HasModel reports whether a model is loaded under id.
+func (s *Server) HasModel(id string) bool { return s.loaded(id) != nil }
+
+func (s *Server) loaded(id string) *predict.Model {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.models[id]
+}
+
+// SetReady marks the server ready once every model finished its warm-up.
+func (s *Server) SetReady() { s.ready.Store(true) }
+
+// Handler returns the request handler with every route registered.
+func (s *Server) Handler() fasthttp.RequestHandler {
+	r := router.New()
+	r.RedirectTrailingSlash = false
+	r.GET("/health", s.handleHealth)
+	r.GET("/metrics", s.handleMetrics)
+	r.GET("/api/models", s.auth(s.handleListModels))
+	r.ANY("/api/models/{path:*}", s.auth(s.routeModels))
+	r.NotFound = func(ctx *fasthttp.RequestCtx) {
+		apierr.Write(ctx, apierr.NotFound("no route for %s %s", ctx.Method(), ctx.Path()))
+	}
+	r.MethodNotAllowed = func(ctx *fasthttp.RequestCtx) {
+		apierr.Write(ctx, apierr.New(fasthttp.StatusMethodNotAllowed, apierr.CodeBadRequest,
+			"method %s is not allowed on %s", ctx.Method(), ctx.Path()))
+	}
+	r.PanicHandler = func(ctx *fasthttp.RequestCtx, v any) {
+		s.log.Error("BUG: handler panicked", "path", string(ctx.Path()), "panic", v)
+		apierr.Write(ctx, apierr.Internal)
+	}
+	return r.Handler
+}
+
+// FastHTTPServer returns a fasthttp.Server with the body limits the predict
+// handler relies on: bodies over MaxBody are streamed to the handler, which
+// answers 413 and drains them, so the client reads the JSON error instead of
+// a reset connection.
+func (s *Server) FastHTTPServer() *fasthttp.Server {
+	return &fasthttp.Server{
+		Handler:               s.Handler(),
+		Name:                  "yoloplane",
+		MaxRequestBodySize:    int(s.cfg.MaxBody),
+		StreamRequestBody:     true,
+		ReadTimeout:           60 * time.Second,
+		WriteTimeout:          60 * time.Second,
+		IdleTimeout:           120 * time.Second,
+		NoDefaultServerHeader: true,
+		ErrorHandler: func(ctx *fasthttp.RequestCtx, err error) {
+			apierr.Write(ctx, apierr.New(fasthttp.StatusBadRequest, apierr.CodeBadRequest,
+				"malformed HTTP request: %v", err))
+		},
+		Logger: slogPrinter{s.log},
+	}
+}
+
+type slogPrinter struct{ log *slog.Logger }
+
+func (p slogPrinter) Printf(format string, args ...any) {
+	p.log.Warn("fasthttp", "message", fmt.Sprintf(format, args...))
+}
+
+func (s *Server) handleHealth(ctx *fasthttp.RequestCtx) {
+	ctx.SetContentType("application/json")
+	s.mu.RLock()
+	n := len(s.models)
+	s.mu.RUnlock()
+	if !s.ready.Load() {
+		ctx.SetStatusCode(fasthttp.StatusServiceUnavailable)
+		fmt.Fprintf(ctx, `{"status":"starting","ready":false,"models":%d}`, n)
+		return
+	}
+	fmt.Fprintf(ctx, `{"status":"ok","ready":true,"models":%d}`, n)
+}
+
+func (s *Server) handleMetrics(ctx *fasthttp.RequestCtx) {
+	ctx.SetContentType("text/plain; version=0.0.4")
+	s.writeMetrics(ctx)
+}
