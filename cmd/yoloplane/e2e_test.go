@@ -186,7 +186,7 @@ func (s *server) firstModelID(t *testing.T) string {
 	}
 	var list struct {
 		Models []struct{ ID string } `json:"models"`
-		Total  int                  `json:"total"`
+		Total  int                   `json:"total"`
 	}
 	if err := json.Unmarshal(r.body, &list); err != nil || len(list.Models) == 0 {
 		t.Fatalf("list models: %v %s", err, r.body)

@@ -134,7 +134,7 @@ func (s *Server) servePredict(ctx *fasthttp.RequestCtx, m state.Model, shape pre
 // drainAndFail writes e. When the body is being streamed because it is over
 // the limit, the 413 takes precedence, as the client must resend anyway.
 func (s *Server) drainAndFail(ctx *fasthttp.RequestCtx, e *apierr.Error) {
-	if ctx.Request.IsBodyStream() {
+	if s.predict.IsTooLarge(ctx) {
 		s.predict.Serve(ctx, predictapi.Target{}, predictapi.ShapeSeed)
 		return
 	}

@@ -44,11 +44,11 @@ func DefaultConfig() Config {
 
 // Server is the REST API.
 type Server struct {
-	cfg     Config
-	fsm     *state.FSM
-	log     *slog.Logger
-	predict predictapi.Handler
-	metrics *accounting.Recorder
+	cfg          Config
+	fsm          *state.FSM
+	log          *slog.Logger
+	predict      predictapi.Handler
+	metrics      *accounting.Recorder
 	writeMetrics func(w *fasthttp.RequestCtx)
 
 	mu     sync.RWMutex

@@ -65,15 +65,18 @@ func (h *Handler) Serve(ctx *fasthttp.RequestCtx, t Target, shape Shape) {
 }
 
 func (h *Handler) serve(ctx *fasthttp.RequestCtx, t Target, shape Shape, start time.Time) int {
-	if ctx.Request.IsBodyStream() {
-		// The server streams only bodies over its limit: reject and drain.
+	body, tooLarge, err := h.readBody(ctx)
+	if tooLarge {
 		return h.rejectLargeBody(ctx)
+	}
+	if err != nil {
+		return h.fail(ctx, t, apierr.Validation("failed to read the request body: %v", err))
 	}
 	opts := Options{AllowURLSource: h.AllowURLSource}
 	if shape == ShapeContract {
 		opts.StatusUnsupportedMedia = http.StatusBadRequest
 	}
-	req, err := Parse(string(ctx.Request.Header.ContentType()), ctx.PostBody(), opts)
+	req, err := Parse(string(ctx.Request.Header.ContentType()), body, opts)
 	if err != nil {
 		return h.fail(ctx, t, err)
 	}
@@ -90,7 +93,6 @@ func (h *Handler) serve(ctx *fasthttp.RequestCtx, t Target, shape Shape, start t
 
 	ctx.SetContentType("application/json")
 	ctx.Response.Header.SetBytesV("Server-Timing", res.Timings.AppendServerTiming(nil))
-	body := ctx.Response.BodyWriter()
 	buf := make([]byte, 0, 512+len(res.Detections)*160)
 	switch shape {
 	case ShapeContract:
@@ -103,13 +105,34 @@ func (h *Handler) serve(ctx *fasthttp.RequestCtx, t Target, shape Shape, start t
 	default:
 		buf = AppendSeed(buf, req, res)
 	}
-	if _, err := body.Write(buf); err != nil {
-		return h.fail(ctx, t, err)
-	}
+	ctx.SetBody(buf)
 	if h.Recorder != nil {
 		h.Recorder.Observe(t.ID, http.StatusOK, &res.Timings)
 	}
 	return http.StatusOK
+}
+
+// readBody returns the request body, reading at most MaxBody bytes. The
+// server streams request bodies, so a body over the limit is detected here
+// from its Content-Length, or while reading a chunked one.
+func (h *Handler) readBody(ctx *fasthttp.RequestCtx) (body []byte, tooLarge bool, err error) {
+	if h.IsTooLarge(ctx) {
+		return nil, true, nil
+	}
+	if !ctx.Request.IsBodyStream() {
+		return ctx.PostBody(), false, nil
+	}
+	body, err = io.ReadAll(io.LimitReader(ctx.RequestBodyStream(), h.MaxBody+1))
+	if err != nil {
+		return nil, false, err
+	}
+	return body, int64(len(body)) > h.MaxBody, nil
+}
+
+// IsTooLarge reports whether the request declares a body over the limit.
+func (h *Handler) IsTooLarge(ctx *fasthttp.RequestCtx) bool {
+	cl := ctx.Request.Header.ContentLength()
+	return cl > 0 && int64(cl) > h.MaxBody
 }
 
 // rejectLargeBody answers 413 and reads the rest of the body, bounded, so

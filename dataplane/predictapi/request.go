@@ -101,9 +101,9 @@ func multipartBoundary(contentType string, opts Options) (string, error) {
 
 // form holds the raw fields of a predict request.
 type form struct {
-	file   []byte
+	file    []byte
 	hasFile bool
-	fields map[string]string
+	fields  map[string]string
 }
 
 // readForm parses a multipart body held in memory. It keeps the first file
