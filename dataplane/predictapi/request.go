@@ -88,6 +88,9 @@ func multipartBoundary(contentType string, opts Options) (string, error) {
 			"missing Content-Type: send the image as multipart/form-data with a field named file")
 	}
 	mediaType, params, err := mime.ParseMediaType(contentType)
+	if err != nil && strings.HasPrefix(strings.ToLower(contentType), "multipart/form-data") {
+		return "", apierr.Validation("invalid multipart/form-data Content-Type %q: %v", truncate(contentType, 80), err)
+	}
 	if err != nil || mediaType != "multipart/form-data" {
 		return "", apierr.New(status, code,
 			"unsupported Content-Type %q: send the image as multipart/form-data with a field named file", truncate(contentType, 80))
