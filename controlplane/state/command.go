@@ -87,6 +87,8 @@ func newCommand(t CommandType) Command {
 		return &UpdateModel{}
 	case CmdDeleteModel:
 		return &DeleteModel{}
+	case CmdSetNodeAddr, CmdRecordUsage:
+		return newClusterCommand(t)
 	}
 	return nil
 }

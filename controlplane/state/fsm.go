@@ -101,6 +101,8 @@ func (f *FSM) dispatch(cmd Command) any {
 		return result(t.applyUpdateModel(c))
 	case *DeleteModel:
 		return result(t.applyDeleteModel(c))
+	case *SetNodeAddr, *RecordUsage:
+		return t.dispatchCluster(cmd)
 	}
 	panic(fmt.Sprintf("BUG: command type %d has a decoder but no apply function", cmd.CommandType()))
 }

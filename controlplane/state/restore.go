@@ -101,6 +101,10 @@ func (t *tables) loadRecord(rt RecordType, body []byte, meta *snapshotMeta) (boo
 		return true, load(body, t.loadProject)
 	case RecordModel:
 		return true, load(body, t.loadModel)
+	case RecordNodeAddr:
+		return true, load(body, t.cluster.loadNodeAddr)
+	case RecordDayUsage:
+		return true, load(body, t.cluster.loadDayUsage)
 	}
 	return false, nil
 }

@@ -88,6 +88,8 @@ func (f *FSM) Snapshot() (raft.FSMSnapshot, error) {
 		keys:       sortedValues(f.t.keys, func(k APIKey) string { return k.ID }),
 		projects:   sortedValues(f.t.projects, func(p Project) string { return p.ID }),
 		models:     sortedValues(f.t.models, func(m Model) string { return m.ID }),
+		nodeAddrs:  f.t.cluster.sortedNodeAddrs(),
+		dayUsage:   f.t.cluster.sortedDayUsage(),
 	}, nil
 }
 
@@ -123,6 +125,8 @@ type fsmSnapshot struct {
 	keys       []APIKey
 	projects   []Project
 	models     []Model
+	nodeAddrs  []NodeAddr
+	dayUsage   []DayUsage
 }
 
 // Persist writes the snapshot as a stream of records: a type byte, a
@@ -143,6 +147,8 @@ func (s *fsmSnapshot) writeTo(w io.Writer) error {
 	writeAll(rw, RecordAPIKey, s.keys)
 	writeAll(rw, RecordProject, s.projects)
 	writeAll(rw, RecordModel, s.models)
+	writeAll(rw, RecordNodeAddr, s.nodeAddrs)
+	writeAll(rw, RecordDayUsage, s.dayUsage)
 	rw.write(RecordEnd, snapshotEnd{Records: rw.count})
 	if rw.err != nil {
 		return rw.err

@@ -21,6 +21,7 @@ type tables struct {
 	modelsOfProject indexSet          // by project ID
 	modelsOfWS      indexSet          // by workspace ID
 	modelOrder      orderIndex        // every model
+	cluster         clusterTables
 }
 
 func newTables() *tables {
@@ -43,6 +44,7 @@ func newTables() *tables {
 		modelsOfProject: indexSet{},
 		modelsOfWS:      indexSet{},
 		modelOrder:      newOrderIndex(),
+		cluster:         newClusterTables(),
 	}
 }
 
