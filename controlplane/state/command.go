@@ -24,6 +24,17 @@ const (
 	CmdCreateModel   CommandType = 8
 	CmdUpdateModel   CommandType = 9
 	CmdDeleteModel   CommandType = 10
+
+	CmdCreateWorkspace CommandType = 11
+	CmdAddMember       CommandType = 12
+	CmdUpdateMember    CommandType = 13
+	CmdRemoveMember    CommandType = 14
+	CmdRestoreProject  CommandType = 15
+	CmdRestoreModel    CommandType = 16
+	CmdPurgeTrash      CommandType = 17
+	CmdRecordEvent     CommandType = 18
+	CmdMarkEventsSeen  CommandType = 19
+	CmdArchiveEvents   CommandType = 20
 )
 
 // Command is a change to the state. A command carries every ID, timestamp
@@ -89,6 +100,34 @@ func newCommand(t CommandType) Command {
 		return &DeleteModel{}
 	case CmdSetNodeAddr, CmdRecordUsage:
 		return newClusterCommand(t)
+	}
+	return newCommandV2(t)
+}
+
+// newCommandV2 decodes the command numbers from 11 on, which cover teams,
+// the trash and activity.
+func newCommandV2(t CommandType) Command {
+	switch t {
+	case CmdCreateWorkspace:
+		return &CreateWorkspace{}
+	case CmdAddMember:
+		return &AddMember{}
+	case CmdUpdateMember:
+		return &UpdateMember{}
+	case CmdRemoveMember:
+		return &RemoveMember{}
+	case CmdRestoreProject:
+		return &RestoreProject{}
+	case CmdRestoreModel:
+		return &RestoreModel{}
+	case CmdPurgeTrash:
+		return &PurgeTrash{}
+	case CmdRecordEvent:
+		return &RecordEvent{}
+	case CmdMarkEventsSeen:
+		return &MarkEventsSeen{}
+	case CmdArchiveEvents:
+		return &ArchiveEvents{}
 	}
 	return nil
 }

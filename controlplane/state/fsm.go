@@ -104,6 +104,9 @@ func (f *FSM) dispatch(cmd Command) any {
 	case *SetNodeAddr, *RecordUsage:
 		return t.dispatchCluster(cmd)
 	}
+	if v, ok := t.dispatchV2(cmd); ok {
+		return v
+	}
 	panic(fmt.Sprintf("BUG: command type %d has a decoder but no apply function", cmd.CommandType()))
 }
 
@@ -114,4 +117,32 @@ func result[T any](v T, err error) any {
 		return err
 	}
 	return v
+}
+
+// dispatchV2 applies the command numbers from 11 on. It reports false for a
+// command it does not handle.
+func (t *tables) dispatchV2(cmd Command) (any, bool) {
+	switch c := cmd.(type) {
+	case *CreateWorkspace:
+		return result(t.applyCreateWorkspace(c)), true
+	case *AddMember:
+		return result(t.applyAddMember(c)), true
+	case *UpdateMember:
+		return result(t.applyUpdateMember(c)), true
+	case *RemoveMember:
+		return result(t.applyRemoveMember(c)), true
+	case *RestoreProject:
+		return result(t.applyRestoreProject(c)), true
+	case *RestoreModel:
+		return result(t.applyRestoreModel(c)), true
+	case *PurgeTrash:
+		return result(t.applyPurgeTrash(c)), true
+	case *RecordEvent:
+		return result(t.applyRecordEvent(c)), true
+	case *MarkEventsSeen:
+		return result(t.applyMarkEventsSeen(c)), true
+	case *ArchiveEvents:
+		return result(t.applyArchiveEvents(c)), true
+	}
+	return nil, false
 }

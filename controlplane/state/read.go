@@ -158,3 +158,25 @@ func (f *FSM) ModelBySlug(projectID, slug string) (Model, bool) {
 	}
 	return f.t.models[id].clone(), true
 }
+
+// BlobReferenced reports whether any model record, live or trashed, has the
+// file with the given hash. NOTE: it scans every model, which is fine for
+// the thousands of models of one deployment but not for millions.
+func (f *FSM) BlobReferenced(hash string) bool {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	for _, m := range f.t.models {
+		if m.FileSHA256 == hash {
+			return true
+		}
+	}
+	return false
+}
+
+// EventByID returns the activity event with the given ID.
+func (f *FSM) EventByID(id string) (Event, bool) {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	e, ok := f.t.events[id]
+	return e.clone(), ok
+}

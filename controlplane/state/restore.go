@@ -105,6 +105,8 @@ func (t *tables) loadRecord(rt RecordType, body []byte, meta *snapshotMeta) (boo
 		return true, load(body, t.cluster.loadNodeAddr)
 	case RecordDayUsage:
 		return true, load(body, t.cluster.loadDayUsage)
+	case RecordActivity:
+		return true, load(body, t.loadEvent)
 	}
 	return false, nil
 }
@@ -190,5 +192,13 @@ func (t *tables) loadModel(m Model) error {
 		return fmt.Errorf("%w: model slug %q appears twice in project %q", ErrConflict, m.Slug, m.ProjectID)
 	}
 	t.putModel(m)
+	return nil
+}
+
+func (t *tables) loadEvent(e Event) error {
+	if _, ok := t.events[e.ID]; ok {
+		return fmt.Errorf("%w: event %q appears twice", ErrConflict, e.ID)
+	}
+	t.putEvent(e)
 	return nil
 }

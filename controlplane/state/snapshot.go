@@ -28,6 +28,7 @@ const (
 	RecordAPIKey    RecordType = 5
 	RecordProject   RecordType = 6
 	RecordModel     RecordType = 7
+	RecordActivity  RecordType = 8
 	RecordEnd       RecordType = 255 // last record; a stream without it is truncated
 )
 
@@ -90,6 +91,7 @@ func (f *FSM) Snapshot() (raft.FSMSnapshot, error) {
 		models:     sortedValues(f.t.models, func(m Model) string { return m.ID }),
 		nodeAddrs:  f.t.cluster.sortedNodeAddrs(),
 		dayUsage:   f.t.cluster.sortedDayUsage(),
+		events:     sortedValues(f.t.events, func(e Event) string { return e.ID }),
 	}, nil
 }
 
@@ -127,6 +129,7 @@ type fsmSnapshot struct {
 	models     []Model
 	nodeAddrs  []NodeAddr
 	dayUsage   []DayUsage
+	events     []Event
 }
 
 // Persist writes the snapshot as a stream of records: a type byte, a
@@ -147,6 +150,7 @@ func (s *fsmSnapshot) writeTo(w io.Writer) error {
 	writeAll(rw, RecordAPIKey, s.keys)
 	writeAll(rw, RecordProject, s.projects)
 	writeAll(rw, RecordModel, s.models)
+	writeAll(rw, RecordActivity, s.events)
 	writeAll(rw, RecordNodeAddr, s.nodeAddrs)
 	writeAll(rw, RecordDayUsage, s.dayUsage)
 	rw.write(RecordEnd, snapshotEnd{Records: rw.count})

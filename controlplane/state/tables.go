@@ -22,6 +22,8 @@ type tables struct {
 	modelsOfWS      indexSet          // by workspace ID
 	modelOrder      orderIndex        // every model
 	cluster         clusterTables
+	events          map[string]Event
+	eventsOfWS      indexSet // by workspace ID
 }
 
 func newTables() *tables {
@@ -45,6 +47,8 @@ func newTables() *tables {
 		modelsOfWS:      indexSet{},
 		modelOrder:      newOrderIndex(),
 		cluster:         newClusterTables(),
+		events:          map[string]Event{},
+		eventsOfWS:      indexSet{},
 	}
 }
 
@@ -135,6 +139,25 @@ func (t *tables) removeModel(m Model) {
 // modelsIn returns the IDs of the models of a project in list order.
 func (t *tables) modelsIn(projectID string) []string {
 	x, ok := t.modelsOfProject[projectID]
+	if !ok {
+		return nil
+	}
+	var out []string
+	x.ascendAfter(nil, func(k orderKey) bool {
+		out = append(out, k.id)
+		return true
+	})
+	return out
+}
+
+func (t *tables) putEvent(e Event) {
+	t.events[e.ID] = e
+	t.eventsOfWS.insert(e.WorkspaceID, orderKey{e.CreatedAt, e.ID})
+}
+
+// eventsIn returns the IDs of the events of a workspace in list order.
+func (t *tables) eventsIn(workspaceID string) []string {
+	x, ok := t.eventsOfWS[workspaceID]
 	if !ok {
 		return nil
 	}
