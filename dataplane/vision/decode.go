@@ -11,6 +11,8 @@ import (
 
 	"golang.org/x/image/bmp"
 	"golang.org/x/image/webp"
+
+	"github.com/yoloplane/yoloplane/dataplane/vision/libjpeg"
 )
 
 // DefaultMaxPixels is the pixel limit used when DecodeOptions.MaxPixels is
@@ -137,6 +139,24 @@ func decodeFailure(f Format, err error) error {
 var eoiMarker = []byte{0xff, 0xd9}
 
 func decodeJPEG(data []byte, maxPixels int64) (*Image, error) {
+	// libjpeg-turbo is the fast path and decodes exactly as libvips and
+	// OpenCV do. Damaged and CMYK files fall through to image/jpeg, whose
+	// error handling sets this package's policy for them.
+	decoded, err := libjpeg.DecodeImage(data, maxPixels)
+	switch {
+	case err == nil:
+		img := &Image{W: decoded.Width, H: decoded.Height, Pix: decoded.RGB}
+		convertProfileToSRGB(img, decoded.Gray, jpegICCProfile(data))
+		return orient(img, jpegOrientation(data)), nil
+	case errors.Is(err, libjpeg.ErrTooLarge):
+		return nil, checkDimensions(FormatJPEG, decoded.Width, decoded.Height, maxPixels)
+	}
+	return decodeJPEGGo(data, maxPixels)
+}
+
+// decodeJPEGGo decodes with the standard library's image/jpeg and this
+// package's chroma upsampling.
+func decodeJPEGGo(data []byte, maxPixels int64) (*Image, error) {
 	cfg, err := jpeg.DecodeConfig(bytes.NewReader(data))
 	if err != nil {
 		return nil, decodeFailure(FormatJPEG, err)

@@ -25,3 +25,12 @@ var (
 	// ErrTooLarge means the header declares more pixels than allowed.
 	ErrTooLarge = errors.New("jpeg image too large")
 )
+
+// Image is a decoded JPEG: packed 8-bit RGB, Width*3 bytes per row.
+type Image struct {
+	RGB           []byte
+	Width, Height int
+	// Gray is set when the file stores one grey channel; RGB then holds
+	// three equal channels.
+	Gray bool
+}

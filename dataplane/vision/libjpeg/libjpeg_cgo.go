@@ -41,7 +41,7 @@ static void yp_output_message(j_common_ptr cinfo) {}
 enum { YP_OK = 0, YP_FAILED = 1, YP_WARNINGS = 2, YP_COLORSPACE = 3, YP_TOO_LARGE = 4, YP_SIZE = 5 };
 
 // yp_header reads the frame header. It returns YP_OK or YP_FAILED.
-static int yp_header(const unsigned char *data, unsigned long size, int *width, int *height, char *message) {
+static int yp_header(const unsigned char *data, unsigned long size, int *width, int *height, int *gray, char *message) {
 	struct jpeg_decompress_struct cinfo;
 	yp_error err;
 	memset(&err, 0, sizeof err);
@@ -59,6 +59,7 @@ static int yp_header(const unsigned char *data, unsigned long size, int *width, 
 	jpeg_read_header(&cinfo, TRUE);
 	*width = (int)cinfo.image_width;
 	*height = (int)cinfo.image_height;
+	*gray = cinfo.jpeg_color_space == JCS_GRAYSCALE;
 	if (cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK) {
 		jpeg_destroy_decompress(&cinfo);
 		return YP_COLORSPACE;
@@ -118,34 +119,43 @@ func Available() bool { return true }
 // after row. It checks width×height against maxPixels from the header
 // before allocating the pixel buffer. EXIF orientation is not applied.
 func Decode(data []byte, maxPixels int64) (rgb []byte, w, h int, err error) {
+	img, err := DecodeImage(data, maxPixels)
+	return img.RGB, img.Width, img.Height, err
+}
+
+// DecodeImage is Decode that also reports whether the file was greyscale,
+// which colour management needs to pick the right kind of ICC profile.
+// Width and Height are set whenever the header could be read.
+func DecodeImage(data []byte, maxPixels int64) (Image, error) {
 	if len(data) == 0 {
-		return nil, 0, 0, fmt.Errorf("%w: empty input", ErrDamaged)
+		return Image{}, fmt.Errorf("%w: empty input", ErrDamaged)
 	}
 	src := (*C.uchar)(unsafe.Pointer(&data[0]))
 	size := C.ulong(len(data))
-	var cw, ch C.int
+	var cw, ch, cgray C.int
 	msg := make([]byte, C.JMSG_LENGTH_MAX)
 	cmsg := (*C.char)(unsafe.Pointer(&msg[0]))
 
-	switch rc := C.yp_header(src, size, &cw, &ch, cmsg); rc {
+	switch rc := C.yp_header(src, size, &cw, &ch, &cgray, cmsg); rc {
 	case C.YP_OK:
 	case C.YP_COLORSPACE:
-		return nil, 0, 0, ErrColorSpace
+		return Image{}, ErrColorSpace
 	default:
-		return nil, 0, 0, fmt.Errorf("%w: %s", ErrDamaged, cString(msg))
+		return Image{}, fmt.Errorf("%w: %s", ErrDamaged, cString(msg))
 	}
-	w, h = int(cw), int(ch)
-	if w <= 0 || h <= 0 || int64(w)*int64(h) > maxPixels {
-		return nil, w, h, fmt.Errorf("%w: %dx%d", ErrTooLarge, w, h)
+	img := Image{Width: int(cw), Height: int(ch), Gray: cgray != 0}
+	if img.Width <= 0 || img.Height <= 0 || int64(img.Width)*int64(img.Height) > maxPixels {
+		return img, fmt.Errorf("%w: %dx%d", ErrTooLarge, img.Width, img.Height)
 	}
-	rgb = make([]byte, w*h*3)
+	rgb := make([]byte, img.Width*img.Height*3)
 	switch rc := C.yp_decode(src, size, (*C.uchar)(unsafe.Pointer(&rgb[0])), cw, ch, cmsg); rc {
 	case C.YP_OK:
-		return rgb, w, h, nil
+		img.RGB = rgb
+		return img, nil
 	case C.YP_SIZE:
-		return nil, w, h, fmt.Errorf("%w: output size differs from the header", ErrDamaged)
+		return img, fmt.Errorf("%w: output size differs from the header", ErrDamaged)
 	default:
-		return nil, w, h, fmt.Errorf("%w: %s", ErrDamaged, cString(msg))
+		return img, fmt.Errorf("%w: %s", ErrDamaged, cString(msg))
 	}
 }
 
