@@ -3,6 +3,7 @@ package vision
 import (
 	"image"
 	"math"
+	"runtime"
 	"sync"
 )
 
@@ -219,7 +220,26 @@ func (t *colourTransform) apply(img *Image) {
 		}
 		return
 	}
-	pix := img.Pix
+	// Split large images between goroutines, as the letterbox does.
+	pixels := len(img.Pix) / 3
+	workers := min(runtime.GOMAXPROCS(0), pixels/(1<<16), 4)
+	if workers <= 1 {
+		t.applyRange(img.Pix)
+		return
+	}
+	var wg sync.WaitGroup
+	for k := range workers {
+		part := img.Pix[3*(pixels*k/workers) : 3*(pixels*(k+1)/workers)]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			t.applyRange(part)
+		}()
+	}
+	wg.Wait()
+}
+
+func (t *colourTransform) applyRange(pix []uint8) {
 	for i := 0; i+3 <= len(pix); i += 3 {
 		t.pixel(pix[i:i+3], pix[i], pix[i+1], pix[i+2])
 	}

@@ -83,7 +83,7 @@ func letterbox[T float32 | uint16](img *Image, dstW, dstH int, dst []T, lut *[25
 	fillPadding(r, dstW, dstH, lb, pad)
 	fillPadding(g, dstW, dstH, lb, pad)
 	fillPadding(b, dstW, dstH, lb, pad)
-	resizeRowsBilinear(img, lb.NewW, lb.NewH, func(y int, row []uint8) {
+	resizeRowsBilinearParallel(img, lb.NewW, lb.NewH, func(y int, row []uint8) {
 		off := (lb.Top+y)*dstW + lb.Left
 		scatterRow(row, r[off:off+lb.NewW], g[off:off+lb.NewW], b[off:off+lb.NewW], lut)
 	})

@@ -1,6 +1,10 @@
 package vision
 
-import "math"
+import (
+	"math"
+	"runtime"
+	"sync"
+)
 
 // Bilinear resize in float64 with half-pixel centres, rounded half up to
 // uint8. This is the arithmetic of the reference pipeline that the expected
@@ -98,7 +102,12 @@ func (r *floatResizer) row(y, keep int) ([]float64, int) {
 
 // each calls emit with every output row in order; the row slice is reused.
 func (r *floatResizer) each(emit func(y int, row []uint8)) {
-	for dy := range r.dstH {
+	r.rowsIn(0, r.dstH, emit)
+}
+
+// rowsIn calls emit with output rows y0 to y1-1 in order.
+func (r *floatResizer) rowsIn(y0, y1 int, emit func(y int, row []uint8)) {
+	for dy := y0; dy < y1; dy++ {
 		h0, k := r.row(int(r.ys.i0[dy]), -1)
 		h1, _ := r.row(int(r.ys.i1[dy]), k)
 		w := r.ys.w[dy]
@@ -130,4 +139,31 @@ func resizeRowsBilinear(img *Image, w, h int, emit func(y int, row []uint8)) {
 		return
 	}
 	newFloatResizer(img, w, h).each(emit)
+}
+
+// minRowsPerWorker keeps small images on one goroutine, where starting
+// another costs more than it saves.
+const minRowsPerWorker = 64
+
+// resizeRowsBilinearParallel is resizeRowsBilinear with the output rows
+// split between up to GOMAXPROCS goroutines, so a single request uses the
+// cores that inference leaves idle before it starts. emit must be safe for
+// concurrent calls on different rows; rows arrive in order within a worker
+// only.
+func resizeRowsBilinearParallel(img *Image, w, h int, emit func(y int, row []uint8)) {
+	workers := min(runtime.GOMAXPROCS(0), h/minRowsPerWorker, 4)
+	if workers <= 1 || (img.W == w && img.H == h) {
+		resizeRowsBilinear(img, w, h, emit)
+		return
+	}
+	var wg sync.WaitGroup
+	for k := range workers {
+		y0, y1 := h*k/workers, h*(k+1)/workers
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			newFloatResizer(img, w, h).rowsIn(y0, y1, emit)
+		}()
+	}
+	wg.Wait()
 }
