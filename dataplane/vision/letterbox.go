@@ -61,8 +61,9 @@ var lut32, lut16 = func() (f [256]float32, h [256]uint16) {
 
 // LetterboxCHW fills dst, which must hold 3·dstW·dstH values, with img
 // letterboxed to dstW×dstH: planar R, G, B planes (CHW), values v/255, the
-// border PadValue/255. The resize is OpenCV's INTER_LINEAR on 8-bit
-// values, skipped when img is already NewW×NewH. It panics if dst has the
+// border PadValue/255. The resize is exact bilinear interpolation with
+// half-pixel centres (ResizeBilinear), skipped when img is already
+// NewW×NewH. It panics if dst has the
 // wrong length, which is a caller's bug.
 func LetterboxCHW(img *Image, dstW, dstH int, dst []float32) Letterbox {
 	return letterbox(img, dstW, dstH, dst, &lut32)
