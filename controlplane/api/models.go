@@ -2,7 +2,6 @@ package api
 
 import (
 	"encoding/json"
-	"strconv"
 	"strings"
 
 	"github.com/valyala/fasthttp"
@@ -44,36 +43,47 @@ type modelView struct {
 // owner-or-ID position is a model ID exactly when it is 24 hex characters,
 // which the username rules keep apart from owner names.
 func (s *Server) routeModels(ctx *fasthttp.RequestCtx) {
-	path, _ := ctx.UserValue("path").(string)
-	seg := strings.Split(strings.Trim(path, "/"), "/")
+	seg := splitPath(ctx)
 	method := string(ctx.Method())
 	switch {
-	case len(seg) == 1 && ids.IsID(seg[0]) && method == fasthttp.MethodGet:
-		s.handleGetModel(ctx, seg[0])
-	case len(seg) == 2 && ids.IsID(seg[0]) && seg[1] == "predict" && method == fasthttp.MethodPost:
-		s.handlePredictByID(ctx, seg[0])
-	case len(seg) == 4 && seg[3] == "predict" && method == fasthttp.MethodPost:
-		s.handlePredictByOwner(ctx, seg[0], seg[1], seg[2])
+	case len(seg) >= 1 && ids.IsID(seg[0]):
+		s.modelByIDRoutes(ctx, method, seg[0], seg[1:])
+	case len(seg) == 2 && method == fasthttp.MethodGet:
+		s.handleListProjectModels(ctx, seg[0], seg[1])
+	case len(seg) >= 3:
+		s.modelByOwnerRoutes(ctx, method, seg[0], seg[1], seg[2], seg[3:])
 	default:
-		apierr.Write(ctx, apierr.NotFound("no route for %s /api/models/%s", method, path))
+		apierr.Write(ctx, apierr.NotFound("no route for %s %s", method, ctx.Path()))
 	}
 }
 
+// handleListModels lists live models of the caller's workspaces, filtered
+// by projectId and task.
 func (s *Server) handleListModels(ctx *fasthttp.RequestCtx) {
-	p := principal(ctx)
-	limit := defaultListLimit
-	if v := ctx.QueryArgs().Peek("limit"); len(v) > 0 {
-		n, err := strconv.Atoi(string(v))
-		if err != nil || n < 1 || n > maxListLimit {
-			apierr.Write(ctx, apierr.Validation("limit must be a whole number between 1 and %d, got %q", maxListLimit, v))
+	limit, e := parseLimit(ctx, defaultListLimit, maxListLimit)
+	if e != nil {
+		apierr.Write(ctx, e)
+		return
+	}
+	args := ctx.QueryArgs()
+	filter := state.ModelFilter{ProjectID: string(args.Peek("projectId")), Task: string(args.Peek("task"))}
+	if filter.ProjectID != "" {
+		p, ok := s.fsm.ProjectByID(filter.ProjectID)
+		notFound := apierr.NotFound("project %s not found", filter.ProjectID)
+		if !ok || p.DeletedAt != nil {
+			apierr.Write(ctx, notFound)
 			return
 		}
-		limit = n
+		if e := s.authorize(ctx, "GET /api/models", p.WorkspaceID, notFound); e != nil {
+			apierr.Write(ctx, e)
+			return
+		}
 	}
 	views := []modelView{}
 	total := 0
-	for _, ws := range s.fsm.WorkspacesOf(p.User.ID) {
-		models, err := s.allModels(state.ModelFilter{WorkspaceID: ws.ID})
+	for _, ws := range s.fsm.WorkspacesOf(principal(ctx).User.ID) {
+		filter.WorkspaceID = ws.ID
+		models, err := s.allModels(filter)
 		if err != nil {
 			s.log.Error("list models failed", "workspace_id", ws.ID, "error", err)
 			apierr.Write(ctx, apierr.Internal)
@@ -87,33 +97,6 @@ func (s *Server) handleListModels(ctx *fasthttp.RequestCtx) {
 		}
 	}
 	writeJSON(ctx, fasthttp.StatusOK, map[string]any{"models": views, "total": total})
-}
-
-func (s *Server) handleGetModel(ctx *fasthttp.RequestCtx, id string) {
-	m, err := s.modelForCaller(ctx, id)
-	if err != nil {
-		apierr.Write(ctx, err)
-		return
-	}
-	writeJSON(ctx, fasthttp.StatusOK, s.view(m))
-}
-
-func (s *Server) handlePredictByID(ctx *fasthttp.RequestCtx, id string) {
-	m, err := s.modelForCaller(ctx, id)
-	if err != nil {
-		s.drainAndFail(ctx, err)
-		return
-	}
-	s.servePredict(ctx, m, predictapi.ShapeSeed)
-}
-
-func (s *Server) handlePredictByOwner(ctx *fasthttp.RequestCtx, owner, project, model string) {
-	m, err := s.modelBySlugs(ctx, owner, project, model)
-	if err != nil {
-		s.drainAndFail(ctx, err)
-		return
-	}
-	s.servePredict(ctx, m, predictapi.ShapeContract)
 }
 
 func (s *Server) servePredict(ctx *fasthttp.RequestCtx, m state.Model, shape predictapi.Shape) {

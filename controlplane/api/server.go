@@ -35,11 +35,14 @@ type Config struct {
 	// AllowURLSource lets predict fetch `source` URLs.
 	AllowURLSource bool
 	Version        string
+	// MaxUpload is the largest model file in bytes. 1 GiB holds the
+	// largest YOLO checkpoints with room to spare.
+	MaxUpload int64
 }
 
 // DefaultConfig returns the limits `yoloplane serve` uses.
 func DefaultConfig() Config {
-	return Config{MaxBody: 10_000_000, PredictTimeout: 30 * time.Second, Version: "dev"}
+	return Config{MaxBody: 10_000_000, PredictTimeout: 30 * time.Second, Version: "dev", MaxUpload: 1 << 30}
 }
 
 // Server is the REST API.
@@ -50,6 +53,8 @@ type Server struct {
 	predict      predictapi.Handler
 	metrics      *accounting.Recorder
 	writeMetrics func(w *fasthttp.RequestCtx)
+
+	backend Backend
 
 	mu     sync.RWMutex
 	models map[string]*predict.Model // by model ID
@@ -86,6 +91,26 @@ func (s *Server) AddModel(id string, m *predict.Model) {
 	s.mu.Unlock()
 }
 
+// removeLoaded unloads a model. The session is closed only when no other
+// model ID shares it, as clones do.
+func (s *Server) removeLoaded(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.models[id]
+	delete(s.models, id)
+	if m == nil {
+		return
+	}
+	for _, other := range s.models {
+		if other == m {
+			return
+		}
+	}
+	if err := m.Close(); err != nil {
+		s.log.Error("close model session failed", "model_id", id, "error", err)
+	}
+}
+
 // HasModel reports whether a model is loaded under id.
 func (s *Server) HasModel(id string) bool { return s.loaded(id) != nil }
 
@@ -105,7 +130,22 @@ func (s *Server) Handler() fasthttp.RequestHandler {
 	r.GET("/health", s.handleHealth)
 	r.GET("/metrics", s.handleMetrics)
 	r.GET("/api/models", s.auth(s.handleListModels))
+	r.POST("/api/models", s.auth(s.handleCreateModel))
 	r.ANY("/api/models/{path:*}", s.auth(s.routeModels))
+	r.GET("/api/projects", s.auth(s.handleListProjects))
+	r.POST("/api/projects", s.auth(s.handleCreateProject))
+	r.ANY("/api/projects/{path:*}", s.auth(s.routeProjects))
+	r.GET("/api/api-keys", s.auth(s.handleListKeys))
+	r.POST("/api/api-keys", s.auth(s.handleCreateKey))
+	r.DELETE("/api/api-keys", s.auth(s.handleDeleteKey))
+	r.GET("/api/trash", s.auth(s.handleListTrash))
+	r.POST("/api/trash", s.auth(s.handleRestoreTrash))
+	r.DELETE("/api/trash", s.auth(s.handleDeleteTrash))
+	r.DELETE("/api/trash/empty", s.auth(s.handleEmptyTrash))
+	r.GET("/api/activity", s.auth(s.handleListActivity))
+	r.POST("/api/activity/mark-seen", s.auth(s.handleMarkSeen))
+	r.POST("/api/activity/archive", s.auth(s.handleArchive))
+	r.GET("/files/models/{modelId}/{name}", s.handleDownload)
 	r.NotFound = func(ctx *fasthttp.RequestCtx) {
 		apierr.Write(ctx, apierr.NotFound("no route for %s %s", ctx.Method(), ctx.Path()))
 	}

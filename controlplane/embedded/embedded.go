@@ -74,6 +74,36 @@ type Server struct {
 	http  *fasthttp.Server
 	ln    net.Listener
 	done  chan error
+
+	stopPurge context.CancelFunc
+}
+
+// purgeInterval is how often trash past its retention is purged. An hour
+// keeps items at most an hour past their 30 days.
+const purgeInterval = time.Hour
+
+// urlSecretFile holds the key that signs download URLs, so that issued
+// URLs stay valid across restarts.
+const urlSecretFile = "url.secret"
+
+// loadURLSecret reads the URL-signing key, creating a random one on first
+// start.
+func loadURLSecret(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err == nil && len(b) >= 32 {
+		return b, nil
+	}
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("read URL secret: %w", err)
+	}
+	b = make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return nil, fmt.Errorf("generate URL secret: %w", err)
+	}
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		return nil, fmt.Errorf("write URL secret: %w", err)
+	}
+	return b, nil
 }
 
 // Start opens the state, creates the admin account on first start, loads
@@ -103,6 +133,17 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		set.WritePrometheus(ctx)
 		metrics.WriteProcessMetrics(ctx)
 	}, log.With("subsystem", "api"))
+	secret, err := loadURLSecret(filepath.Join(cfg.DataDir, urlSecretFile))
+	if err != nil {
+		s.node.Close()
+		return nil, err
+	}
+	s.api.SetBackend(api.Backend{
+		Apply:     s.node.Apply,
+		Blobs:     s.blobs,
+		LoadModel: func(path string) (*predict.Model, error) { return predict.Load(path, cfg.Predict) },
+		URLSecret: secret,
+	})
 
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
@@ -118,6 +159,9 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		return nil, err
 	}
 	s.api.SetReady()
+	purgeCtx, stopPurge := context.WithCancel(context.Background())
+	s.stopPurge = stopPurge
+	go s.api.RunPurge(purgeCtx, purgeInterval)
 	log.Info("started", "addr", ln.Addr().String(), "duration", time.Since(started).Round(time.Millisecond))
 	return s, nil
 }
@@ -131,6 +175,9 @@ func (s *Server) Wait() error { return <-s.done }
 // Close stops the listener and the Raft node.
 func (s *Server) Close() error {
 	var errs []error
+	if s.stopPurge != nil {
+		s.stopPurge()
+	}
 	if s.http != nil {
 		errs = append(errs, s.http.Shutdown())
 	}

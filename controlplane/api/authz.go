@@ -1,0 +1,120 @@
+package api
+
+import (
+	"fmt"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/yoloplane/yoloplane/controlplane/state"
+	"github.com/yoloplane/yoloplane/shared/apierr"
+)
+
+// route names one operation as its method and path pattern. Handlers pass
+// it to authorize, which looks up the role it needs in routeRoles.
+type route string
+
+// routeRoles is the minimum role an operation needs in the workspace that
+// owns its resource: viewer for reads, editor for writes, admin for API
+// keys and emptying the trash. Clones need only read access to the source;
+// creating the copy checks the create route in the destination.
+var routeRoles = map[route]state.Role{
+	"GET /api/api-keys":    state.RoleAdmin,
+	"POST /api/api-keys":   state.RoleAdmin,
+	"DELETE /api/api-keys": state.RoleAdmin,
+
+	"GET /api/projects":                          state.RoleViewer,
+	"POST /api/projects":                         state.RoleEditor,
+	"GET /api/projects/{projectId}":              state.RoleViewer,
+	"PATCH /api/projects/{projectId}":            state.RoleEditor,
+	"DELETE /api/projects/{projectId}":           state.RoleEditor,
+	"POST /api/projects/{projectId}/clone":       state.RoleViewer,
+	"GET /api/projects/{owner}":                  state.RoleViewer,
+	"GET /api/projects/{owner}/{project}":        state.RoleViewer,
+	"PATCH /api/projects/{owner}/{project}":      state.RoleEditor,
+	"DELETE /api/projects/{owner}/{project}":     state.RoleEditor,
+	"POST /api/projects/{owner}/{project}/clone": state.RoleViewer,
+
+	"GET /api/models":                                    state.RoleViewer,
+	"POST /api/models":                                   state.RoleEditor,
+	"GET /api/models/{modelId}":                          state.RoleViewer,
+	"PATCH /api/models/{modelId}":                        state.RoleEditor,
+	"DELETE /api/models/{modelId}":                       state.RoleEditor,
+	"GET /api/models/{modelId}/files":                    state.RoleViewer,
+	"POST /api/models/{modelId}/clone":                   state.RoleViewer,
+	"POST /api/models/{modelId}/predict":                 state.RoleViewer,
+	"GET /api/models/{owner}/{project}":                  state.RoleViewer,
+	"GET /api/models/{owner}/{project}/{model}":          state.RoleViewer,
+	"PATCH /api/models/{owner}/{project}/{model}":        state.RoleEditor,
+	"DELETE /api/models/{owner}/{project}/{model}":       state.RoleEditor,
+	"GET /api/models/{owner}/{project}/{model}/files":    state.RoleViewer,
+	"POST /api/models/{owner}/{project}/{model}/clone":   state.RoleViewer,
+	"POST /api/models/{owner}/{project}/{model}/predict": state.RoleViewer,
+
+	"GET /api/trash":          state.RoleViewer,
+	"POST /api/trash":         state.RoleEditor,
+	"DELETE /api/trash":       state.RoleEditor,
+	"DELETE /api/trash/empty": state.RoleAdmin,
+
+	"GET /api/activity":            state.RoleViewer,
+	"POST /api/activity/mark-seen": state.RoleViewer,
+	"POST /api/activity/archive":   state.RoleViewer,
+}
+
+// roleRank orders roles so that a higher rank includes the lower ones.
+func roleRank(r state.Role) int {
+	switch r {
+	case state.RoleViewer:
+		return 1
+	case state.RoleEditor:
+		return 2
+	case state.RoleAdmin:
+		return 3
+	}
+	return 0
+}
+
+// authorize checks that the caller may run r on a resource of workspaceID.
+// A caller who is not a member gets notFound, the same error as for a
+// resource that does not exist, so IDs and names cannot be probed. A member
+// whose role is too low gets 403.
+func (s *Server) authorize(ctx *fasthttp.RequestCtx, r route, workspaceID string, notFound *apierr.Error) *apierr.Error {
+	need, ok := routeRoles[r]
+	if !ok {
+		panic(fmt.Sprintf("BUG: route %q has no entry in routeRoles", r))
+	}
+	p := principal(ctx)
+	if p == nil {
+		return notFound
+	}
+	m, ok := s.fsm.Member(workspaceID, p.User.ID)
+	if !ok {
+		return notFound
+	}
+	if roleRank(m.Role) < roleRank(need) {
+		return apierr.New(fasthttp.StatusForbidden, apierr.CodeForbidden,
+			"this request needs the %s role in the workspace, and your role is %s: ask a workspace admin", need, m.Role)
+	}
+	return nil
+}
+
+// workspaceFor returns the workspace a collection request targets: the one
+// named by owner, or the workspace of the caller's API key when owner is
+// empty. A workspace the caller is not a member of is not found.
+func (s *Server) workspaceFor(ctx *fasthttp.RequestCtx, r route, owner string) (state.Workspace, *apierr.Error) {
+	p := principal(ctx)
+	var ws state.Workspace
+	var ok bool
+	if owner == "" {
+		ws, ok = s.fsm.WorkspaceByID(p.Key.WorkspaceID)
+	} else {
+		ws, ok = s.fsm.WorkspaceBySlug(owner)
+	}
+	notFound := apierr.NotFound("workspace %q not found: check the owner name", owner)
+	if !ok {
+		return state.Workspace{}, notFound
+	}
+	if err := s.authorize(ctx, r, ws.ID, notFound); err != nil {
+		return state.Workspace{}, err
+	}
+	return ws, nil
+}

@@ -1,0 +1,157 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/yoloplane/yoloplane/controlplane/blob"
+	"github.com/yoloplane/yoloplane/controlplane/state"
+	"github.com/yoloplane/yoloplane/dataplane/predict"
+	"github.com/yoloplane/yoloplane/shared/apierr"
+	"github.com/yoloplane/yoloplane/shared/ids"
+)
+
+// Backend is what the write routes need besides the state machine.
+type Backend struct {
+	// Apply proposes a command and returns its result once applied, like
+	// raftnode.Node.Apply. Handlers call it from request goroutines; it
+	// blocks until the entry commits or ctx ends.
+	Apply func(ctx context.Context, cmd state.Command) (any, error)
+	// Blobs stores uploaded model files.
+	Blobs *blob.Store
+	// LoadModel opens and warms an ONNX file for predicts. It rejects files
+	// whose inputs or output layout the predict pipeline cannot use.
+	LoadModel func(path string) (*predict.Model, error)
+	// URLSecret signs download URLs. It must stay the same across restarts
+	// for issued URLs to keep working until they expire.
+	URLSecret []byte
+	// Now returns the current time; tests replace it.
+	Now func() time.Time
+}
+
+// SetBackend installs the write dependencies. Call it before Handler.
+func (s *Server) SetBackend(b Backend) {
+	if b.Now == nil {
+		b.Now = time.Now
+	}
+	s.backend = b
+}
+
+// applyTimeout bounds how long a write waits for its Raft commit.
+const applyTimeout = 10 * time.Second
+
+// maxJSONBody is the largest JSON request body of the resource routes.
+const maxJSONBody = 1 << 20
+
+func (s *Server) now() time.Time { return s.backend.Now().UTC() }
+
+// apply proposes cmd and maps state errors to API errors: not found to 404,
+// conflict to 409, invalid to 400. Other failures are logged and become 500.
+func (s *Server) apply(cmd state.Command) (any, *apierr.Error) {
+	if s.backend.Apply == nil {
+		s.log.Error("BUG: write route called without a backend", "command", cmd.CommandType())
+		return nil, apierr.Internal
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), applyTimeout)
+	defer cancel()
+	v, err := s.backend.Apply(ctx, cmd)
+	if err == nil {
+		return v, nil
+	}
+	msg := stateMessage(err)
+	switch {
+	case errors.Is(err, state.ErrNotFound):
+		return nil, apierr.NotFound("%s", msg)
+	case errors.Is(err, state.ErrConflict):
+		return nil, apierr.New(fasthttp.StatusConflict, apierr.CodeConflict, "%s", msg)
+	case errors.Is(err, state.ErrInvalid):
+		return nil, apierr.Validation("%s", msg)
+	}
+	s.log.Error("apply command failed", "command", cmd.CommandType(), "error", err)
+	return nil, apierr.Internal
+}
+
+// stateMessage drops the sentinel prefix ("invalid: ") of a state error so
+// that the client reads only the part that names the field and value.
+func stateMessage(err error) string {
+	msg := err.Error()
+	for _, sentinel := range []error{state.ErrNotFound, state.ErrConflict, state.ErrInvalid} {
+		msg = strings.TrimPrefix(msg, sentinel.Error()+": ")
+	}
+	return msg
+}
+
+// record stores an activity event for a mutation that already committed.
+// A failure is logged and not returned, because the mutation itself
+// succeeded.
+func (s *Server) record(ctx *fasthttp.RequestCtx, workspaceID, action, resourceType, resourceID, message string) {
+	p := principal(ctx)
+	if p == nil {
+		return
+	}
+	_, err := s.apply(&state.RecordEvent{Event: state.Event{
+		ID: ids.New(), WorkspaceID: workspaceID, UserID: p.User.ID, Action: action,
+		ResourceType: resourceType, ResourceID: resourceID, Message: message, CreatedAt: s.now(),
+	}})
+	if err != nil {
+		s.log.Error("record activity failed", "workspace_id", workspaceID, "action", action,
+			"resource_id", resourceID, "error", err.Message)
+	}
+}
+
+// readJSON decodes a JSON request body into v. Unknown fields are ignored,
+// because the contract lets clients send fields this server does not
+// store. An empty body leaves v unchanged when optional.
+func readJSON(ctx *fasthttp.RequestCtx, v any, optional bool) *apierr.Error {
+	body, err := requestBody(ctx, maxJSONBody)
+	if err != nil {
+		return err
+	}
+	if len(strings.TrimSpace(string(body))) == 0 {
+		if optional {
+			return nil
+		}
+		return apierr.Validation("request body is missing: send a JSON object")
+	}
+	dec := json.NewDecoder(strings.NewReader(string(body)))
+	if e := dec.Decode(v); e != nil {
+		return apierr.Validation("invalid JSON body: %v", e)
+	}
+	return nil
+}
+
+// requestBody returns the whole body, at most limit bytes.
+func requestBody(ctx *fasthttp.RequestCtx, limit int64) ([]byte, *apierr.Error) {
+	tooLarge := apierr.New(fasthttp.StatusRequestEntityTooLarge, apierr.CodePayloadTooLarge,
+		"request body is larger than %d bytes: send a smaller body", limit)
+	if cl := ctx.Request.Header.ContentLength(); cl > 0 && int64(cl) > limit {
+		return nil, tooLarge
+	}
+	if !ctx.Request.IsBodyStream() {
+		return ctx.PostBody(), nil
+	}
+	body, err := io.ReadAll(io.LimitReader(ctx.RequestBodyStream(), limit+1))
+	if err != nil {
+		return nil, apierr.New(fasthttp.StatusBadRequest, apierr.CodeBadRequest, "read request body: %v", err)
+	}
+	if int64(len(body)) > limit {
+		return nil, tooLarge
+	}
+	return body, nil
+}
+
+// splitPath returns the segments of a catch-all route parameter.
+func splitPath(ctx *fasthttp.RequestCtx) []string {
+	path, _ := ctx.UserValue("path").(string)
+	path = strings.Trim(path, "/")
+	if path == "" {
+		return nil
+	}
+	return strings.Split(path, "/")
+}

@@ -1,0 +1,114 @@
+package api
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/yoloplane/yoloplane/controlplane/state"
+	"github.com/yoloplane/yoloplane/shared/apierr"
+	"github.com/yoloplane/yoloplane/shared/ids"
+)
+
+// keyView is an API key as the list shows it: never the key itself.
+type keyView struct {
+	KeyID     string `json:"keyId"`
+	Name      string `json:"name"`
+	KeyPrefix string `json:"keyPrefix"`
+	CreatedAt string `json:"createdAt"`
+}
+
+// NewKey returns a new API key: "ul_" and 40 hex characters from
+// crypto/rand.
+func NewKey() string {
+	var b [20]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic("BUG: crypto/rand failed: " + err.Error())
+	}
+	return KeyPrefix + hex.EncodeToString(b[:])
+}
+
+// handleListKeys lists the caller's active keys in the selected workspace.
+func (s *Server) handleListKeys(ctx *fasthttp.RequestCtx) {
+	ws, err := s.workspaceFor(ctx, "GET /api/api-keys", string(ctx.QueryArgs().Peek("owner")))
+	if err != nil {
+		apierr.Write(ctx, err)
+		return
+	}
+	views := []keyView{}
+	for _, k := range s.fsm.KeysOf(principal(ctx).User.ID) {
+		if k.Revoked || k.WorkspaceID != ws.ID {
+			continue
+		}
+		views = append(views, keyView{KeyID: k.ID, Name: k.Name, KeyPrefix: k.Prefix, CreatedAt: formatTime(k.CreatedAt)})
+	}
+	writeJSON(ctx, fasthttp.StatusOK, map[string]any{"keys": views})
+}
+
+// handleCreateKey creates a key for the caller and returns it in full, the
+// only time it is shown. The state keeps its SHA-256 and prefix.
+func (s *Server) handleCreateKey(ctx *fasthttp.RequestCtx) {
+	var req struct {
+		Name  string `json:"name"`
+		Owner string `json:"owner"`
+	}
+	if err := readJSON(ctx, &req, true); err != nil {
+		apierr.Write(ctx, err)
+		return
+	}
+	ws, e := s.workspaceFor(ctx, "POST /api/api-keys", req.Owner)
+	if e != nil {
+		apierr.Write(ctx, e)
+		return
+	}
+	key := NewKey()
+	v, e := s.apply(&state.CreateAPIKey{
+		KeyID: ids.New(), Name: req.Name, UserID: principal(ctx).User.ID, WorkspaceID: ws.ID,
+		Hash: HashKey(key), Prefix: key[:7], CreatedAt: s.now(),
+	})
+	if e != nil {
+		apierr.Write(ctx, e)
+		return
+	}
+	k := v.(state.APIKey)
+	s.record(ctx, ws.ID, "created", "apiKey", k.ID, "Created API key "+keyLabel(k))
+	writeJSON(ctx, fasthttp.StatusCreated, map[string]any{
+		"keyId": k.ID, "name": k.Name, "key": key, "keyPrefix": k.Prefix, "createdAt": formatTime(k.CreatedAt),
+	})
+}
+
+// handleDeleteKey revokes one of the caller's keys. Requests with it fail
+// from the moment the revocation is applied.
+func (s *Server) handleDeleteKey(ctx *fasthttp.RequestCtx) {
+	var req struct {
+		KeyID string `json:"keyId"`
+	}
+	if err := readJSON(ctx, &req, false); err != nil {
+		apierr.Write(ctx, err)
+		return
+	}
+	notFound := apierr.NotFound("API key %q not found: list your keys with GET /api/api-keys", req.KeyID)
+	k, ok := s.fsm.KeyByID(req.KeyID)
+	if !ok || k.Revoked || k.UserID != principal(ctx).User.ID {
+		apierr.Write(ctx, notFound)
+		return
+	}
+	if e := s.authorize(ctx, "DELETE /api/api-keys", k.WorkspaceID, notFound); e != nil {
+		apierr.Write(ctx, e)
+		return
+	}
+	if _, e := s.apply(&state.RevokeAPIKey{KeyID: k.ID, RevokedAt: s.now()}); e != nil {
+		apierr.Write(ctx, e)
+		return
+	}
+	s.record(ctx, k.WorkspaceID, "deleted", "apiKey", k.ID, "Revoked API key "+keyLabel(k))
+	writeJSON(ctx, fasthttp.StatusOK, map[string]any{"success": true})
+}
+
+func keyLabel(k state.APIKey) string {
+	if k.Name == "" {
+		return k.Prefix + "..."
+	}
+	return k.Name + " (" + k.Prefix + "...)"
+}
