@@ -68,25 +68,22 @@ type linearResizer struct {
 	dstW, dstH int
 	xs, ys     linearAxis
 	taps       []tap // per output column
-	rows       [2][]int32
-	tags       [2]int
+	cache      rowCache[int32]
 	out        []uint8
 }
 
 func newLinearResizer(src *Image, dstW, dstH int) *linearResizer {
 	r := &linearResizer{
 		src: src, dstW: dstW, dstH: dstH,
-		xs:   newLinearAxis(src.W, dstW, true),
-		ys:   newLinearAxis(src.H, dstH, false),
-		tags: [2]int{-1, -1},
-		out:  make([]uint8, 3*dstW),
+		xs:  newLinearAxis(src.W, dstW, true),
+		ys:  newLinearAxis(src.H, dstH, false),
+		out: make([]uint8, 3*dstW),
 	}
+	r.cache = newRowCache(3*dstW, r.horizontal)
 	r.taps = make([]tap, dstW)
 	for d := range r.taps {
 		r.taps[d] = tap{3 * r.xs.i0[d], 3 * r.xs.i1[d], r.xs.w0[d], r.xs.w1[d]}
 	}
-	r.rows[0] = make([]int32, 3*dstW)
-	r.rows[1] = make([]int32, 3*dstW)
 	return r
 }
 
@@ -108,29 +105,12 @@ func (r *linearResizer) horizontal(y int, out []int32) {
 	}
 }
 
-// row returns the horizontally resized source row y from the two-row cache,
-// computing it on a miss. The slot keep (or -1 for none) is never evicted.
-func (r *linearResizer) row(y, keep int) ([]int32, int) {
-	for k := range 2 {
-		if r.tags[k] == y {
-			return r.rows[k], k
-		}
-	}
-	k := 0
-	if keep == 0 || (keep < 0 && r.tags[1] < r.tags[0]) {
-		k = 1
-	}
-	r.horizontal(y, r.rows[k])
-	r.tags[k] = y
-	return r.rows[k], k
-}
-
 // each calls emit with every output row in order. The row slice is reused
 // between calls.
 func (r *linearResizer) each(emit func(y int, row []uint8)) {
 	for dy := range r.dstH {
-		s0, k := r.row(int(r.ys.i0[dy]), -1)
-		s1, _ := r.row(int(r.ys.i1[dy]), k)
+		s0, k := r.cache.row(int(r.ys.i0[dy]), -1)
+		s1, _ := r.cache.row(int(r.ys.i1[dy]), k)
 		verticalLinear(s0, s1, r.ys.w0[dy], r.ys.w1[dy], r.out)
 		emit(dy, r.out)
 	}

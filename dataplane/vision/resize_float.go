@@ -50,21 +50,20 @@ type floatResizer struct {
 	src    *Image
 	dstH   int
 	xs, ys floatAxis
-	rows   [2][]float64
-	tags   [2]int
+	cache  rowCache[float64]
 	out    []uint8
 }
 
 func newFloatResizer(src *Image, dstW, dstH int) *floatResizer {
-	return &floatResizer{
+	r := &floatResizer{
 		src:  src,
 		dstH: dstH,
 		xs:   newFloatAxis(src.W, dstW),
 		ys:   newFloatAxis(src.H, dstH),
-		rows: [2][]float64{make([]float64, 3*dstW), make([]float64, 3*dstW)},
-		tags: [2]int{-1, -1},
 		out:  make([]uint8, 3*dstW),
 	}
+	r.cache = newRowCache(3*dstW, r.horizontal)
+	return r
 }
 
 // horizontal interpolates source row y along x into out.
@@ -83,23 +82,6 @@ func (r *floatResizer) horizontal(y int, out []float64) {
 	}
 }
 
-// row returns the interpolated source row y from a two-row cache. The slot
-// keep (or -1 for none) is never evicted.
-func (r *floatResizer) row(y, keep int) ([]float64, int) {
-	for k := range 2 {
-		if r.tags[k] == y {
-			return r.rows[k], k
-		}
-	}
-	k := 0
-	if keep == 0 || (keep < 0 && r.tags[1] < r.tags[0]) {
-		k = 1
-	}
-	r.horizontal(y, r.rows[k])
-	r.tags[k] = y
-	return r.rows[k], k
-}
-
 // each calls emit with every output row in order; the row slice is reused.
 func (r *floatResizer) each(emit func(y int, row []uint8)) {
 	r.rowsIn(0, r.dstH, emit)
@@ -108,8 +90,8 @@ func (r *floatResizer) each(emit func(y int, row []uint8)) {
 // rowsIn calls emit with output rows y0 to y1-1 in order.
 func (r *floatResizer) rowsIn(y0, y1 int, emit func(y int, row []uint8)) {
 	for dy := y0; dy < y1; dy++ {
-		h0, k := r.row(int(r.ys.i0[dy]), -1)
-		h1, _ := r.row(int(r.ys.i1[dy]), k)
+		h0, k := r.cache.row(int(r.ys.i0[dy]), -1)
+		h1, _ := r.cache.row(int(r.ys.i1[dy]), k)
 		w := r.ys.w[dy]
 		for x := range r.out {
 			v := float64((1-w)*h0[x]) + float64(w*h1[x])
