@@ -113,7 +113,7 @@ func (s *Server) loadStored(m state.Model) error {
 	return nil
 }
 
-// modelMetadata is what the model record keeps about a loaded model:
+// modelMetadata returns what the model record keeps about a loaded model:
 // class names as a JSON array, the input size and the output layout.
 func modelMetadata(m *predict.Model) map[string]string {
 	info := m.Info()

@@ -37,8 +37,9 @@ type Config struct {
 }
 
 // DefaultConfig returns the configuration used by `yoloplane serve`. One slot
-// whose session uses every core gives the lowest latency; the stages before
-// and after the session of other requests overlap with it on other goroutines.
+// whose session uses every core gives the lowest latency. The stages before
+// and after the session of other requests overlap with it on other
+// goroutines.
 func DefaultConfig() Config {
 	return Config{
 		Session:   inference.DefaultConfig(),

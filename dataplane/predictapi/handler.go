@@ -135,7 +135,7 @@ func (h *Handler) IsTooLarge(ctx *fasthttp.RequestCtx) bool {
 	return cl > 0 && int64(cl) > h.MaxBody
 }
 
-// rejectLargeBody answers 413 and reads the rest of the body, bounded, so
+// rejectLargeBody responds 413 and reads the rest of the body, bounded, so
 // the client sees the response instead of a connection reset.
 func (h *Handler) rejectLargeBody(ctx *fasthttp.RequestCtx) int {
 	e := BodyTooLarge(h.MaxBody)

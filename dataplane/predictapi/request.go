@@ -1,7 +1,8 @@
 // Package predictapi turns predict HTTP requests into pipeline calls and
-// pipeline results into the two response shapes the API serves: the seed's
-// {"success": true, "predictions": [...]} on ID routes and the contract's
-// PredictResponse on owner routes.
+// pipeline results into the two response shapes the API serves:
+// {"success": true, "predictions": [...]} on ID routes such as
+// /api/models/{modelId}/predict, and the OpenAPI contract's PredictResponse
+// on owner routes such as /api/models/{owner}/{project}/{model}/predict.
 //
 // It parses and validates every request field before any model work starts,
 // so bad input gets a 4xx that names the field and the bound. It holds no
