@@ -31,6 +31,17 @@ const readyPollInterval = 20 * time.Millisecond
 // same holds for an error wrapping raft.ErrLeadershipLost, so a caller that
 // retries relies on the IDs inside the command to detect a duplicate.
 func (n *Node) Apply(ctx context.Context, cmd state.Command) (any, error) {
+	return n.apply(ctx, cmd, true)
+}
+
+// ApplyLocal is Apply without the Forwarder: on a follower it returns a
+// *NotLeaderError. The leader's side of forwarding calls it, so that a
+// forwarded command never travels on to a third node.
+func (n *Node) ApplyLocal(ctx context.Context, cmd state.Command) (any, error) {
+	return n.apply(ctx, cmd, false)
+}
+
+func (n *Node) apply(ctx context.Context, cmd state.Command, forward bool) (any, error) {
 	entry, err := state.Encode(cmd)
 	if err != nil {
 		return nil, err
@@ -40,8 +51,12 @@ func (n *Node) Apply(ctx context.Context, cmd state.Command) (any, error) {
 	}
 	future := n.raft.Apply(entry, timeoutFrom(ctx))
 	if err := waitFuture(ctx, future); err != nil {
-		if errors.Is(err, raft.ErrNotLeader) {
+		if errors.Is(err, raft.ErrNotLeader) && forward {
 			return n.notLeader(ctx, cmd)
+		}
+		if errors.Is(err, raft.ErrNotLeader) {
+			id, addr := n.Leader()
+			return nil, &NotLeaderError{LeaderID: id, LeaderAddr: addr}
 		}
 		return nil, fmt.Errorf("apply command %d: %w", cmd.CommandType(), err)
 	}

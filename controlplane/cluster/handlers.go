@@ -1,0 +1,166 @@
+package cluster
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/yoloplane/yoloplane/controlplane/raftnode"
+	"github.com/yoloplane/yoloplane/controlplane/ratelimit"
+	"github.com/yoloplane/yoloplane/controlplane/state"
+	"github.com/yoloplane/yoloplane/shared/apierr"
+)
+
+// maxInternalBody bounds the body of an internal call. The largest is a
+// forwarded model record with full metadata, about 4 MiB.
+const maxInternalBody = 16 << 20
+
+const adminVotersPath = "/api/admin/cluster/voters"
+
+// applyTimeout bounds how long the leader waits for a forwarded command to
+// commit.
+const applyTimeout = 10 * time.Second
+
+// Wrap returns a handler that serves /health, the internal routes and the
+// admin voter routes, and passes every other request to next.
+func (c *Cluster) Wrap(next fasthttp.RequestHandler) fasthttp.RequestHandler {
+	return func(ctx *fasthttp.RequestCtx) {
+		path := string(ctx.Path())
+		switch {
+		case path == "/health":
+			c.handleHealth(ctx)
+		case strings.HasPrefix(path, "/internal/"):
+			c.routeInternal(ctx, path)
+		case path == adminVotersPath || strings.HasPrefix(path, adminVotersPath+"/"):
+			c.routeAdmin(ctx, strings.TrimPrefix(path, adminVotersPath))
+		default:
+			next(ctx)
+		}
+	}
+}
+
+func (c *Cluster) handleHealth(ctx *fasthttp.RequestCtx) {
+	leaderID, _ := c.node.Leader()
+	role := "follower"
+	if c.node.IsLeader() {
+		role = "leader"
+	}
+	status, ready := "ok", c.ready.Load()
+	if !ready {
+		status = "starting"
+		ctx.SetStatusCode(fasthttp.StatusServiceUnavailable)
+	}
+	writeJSON(ctx, map[string]any{"status": status, "ready": ready, "nodeId": c.node.ID(), "role": role, "leader": leaderID})
+}
+
+func (c *Cluster) routeInternal(ctx *fasthttp.RequestCtx, path string) {
+	if !secretMatches(ctx, c.cfg.Secret) {
+		apierr.Write(ctx, apierr.New(http.StatusForbidden, apierr.CodeForbidden,
+			"internal cluster route: send the cluster secret in %s", HeaderSecret))
+		return
+	}
+	if !ctx.IsPost() {
+		apierr.Write(ctx, apierr.New(http.StatusMethodNotAllowed, apierr.CodeBadRequest, "internal routes take POST"))
+		return
+	}
+	if len(ctx.PostBody()) > maxInternalBody {
+		apierr.Write(ctx, apierr.New(http.StatusRequestEntityTooLarge, apierr.CodePayloadTooLarge,
+			"internal request body of %d bytes is over the maximum of %d", len(ctx.PostBody()), maxInternalBody))
+		return
+	}
+	switch path {
+	case pathApply:
+		c.handleApply(ctx)
+	case pathReadIndex:
+		c.handleReadIndex(ctx)
+	case pathRateLimit:
+		c.handleRateLimit(ctx)
+	case pathJoin:
+		c.handleJoin(ctx)
+	case pathRemove:
+		c.handleRemove(ctx)
+	default:
+		apierr.Write(ctx, apierr.NotFound("no internal route %s", path))
+	}
+}
+
+// handleApply applies a forwarded command on the leader. A node that does
+// not lead replies kindNotLeader instead of forwarding again, so that a
+// command never travels in a loop.
+func (c *Cluster) handleApply(ctx *fasthttp.RequestCtx) {
+	cmd, err := state.Decode(ctx.PostBody())
+	if err != nil {
+		writeJSON(ctx, applyResponse{Kind: kindInvalid, Error: err.Error()})
+		return
+	}
+	if !c.node.IsLeader() {
+		writeJSON(ctx, applyResponse{Kind: kindNotLeader, Error: "not the raft leader"})
+		return
+	}
+	actx, cancel := context.WithTimeout(context.Background(), applyTimeout)
+	defer cancel()
+	v, err := c.node.ApplyLocal(actx, cmd)
+	switch {
+	case errors.Is(err, raftnode.ErrNotLeader):
+		writeJSON(ctx, applyResponse{Kind: kindNotLeader, Error: err.Error()})
+	case err != nil:
+		writeJSON(ctx, applyResponse{Kind: errorKind(err), Error: err.Error()})
+	default:
+		c.writeResult(ctx, v)
+	}
+}
+
+func (c *Cluster) writeResult(ctx *fasthttp.RequestCtx, v any) {
+	result, err := json.Marshal(v)
+	if err != nil {
+		writeJSON(ctx, applyResponse{Kind: kindOther, Error: fmt.Sprintf("encode result: %v", err)})
+		return
+	}
+	// The applied index covers this entry, because the leader applied it
+	// before Apply returned.
+	writeJSON(ctx, applyResponse{Index: c.fsm.AppliedIndex(), Result: result})
+}
+
+func (c *Cluster) handleReadIndex(ctx *fasthttp.RequestCtx) {
+	rctx, cancel := context.WithTimeout(context.Background(), c.cfg.Timeout)
+	defer cancel()
+	if err := c.node.VerifyLeader(rctx); err != nil {
+		writeJSON(ctx, applyResponse{Kind: kindNotLeader, Error: err.Error()})
+		return
+	}
+	writeJSON(ctx, applyResponse{Index: c.fsm.AppliedIndex()})
+}
+
+func (c *Cluster) handleRateLimit(ctx *fasthttp.RequestCtx) {
+	if c.limiter == nil {
+		apierr.Write(ctx, apierr.New(http.StatusServiceUnavailable, apierr.CodeServiceUnavailable, "rate limiter is not running on this node"))
+		return
+	}
+	var reqs []ratelimit.Request
+	if err := json.Unmarshal(ctx.PostBody(), &reqs); err != nil {
+		apierr.Write(ctx, apierr.Validation("invalid rate limit batch: %v", err))
+		return
+	}
+	ds, err := c.limiter.AllowBatch(ctx, reqs)
+	if err != nil {
+		apierr.Write(ctx, apierr.New(http.StatusServiceUnavailable, apierr.CodeServiceUnavailable, "%v", err))
+		return
+	}
+	writeJSON(ctx, ds)
+}
+
+func writeJSON(ctx *fasthttp.RequestCtx, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		apierr.Write(ctx, apierr.Internal)
+		return
+	}
+	ctx.SetContentType("application/json")
+	ctx.SetBody(b)
+}
