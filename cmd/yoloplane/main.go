@@ -34,6 +34,8 @@ func main() {
 	switch os.Args[1] {
 	case "serve":
 		err = runServe(os.Args[2:])
+	case "controlplane":
+		err = runControlPlane(os.Args[2:])
 	case "bench":
 		err = runBench(os.Args[2:])
 	case "version", "--version":

@@ -1,0 +1,309 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/VictoriaMetrics/metrics"
+	"github.com/valyala/fasthttp"
+
+	"github.com/yoloplane/yoloplane/controlplane/api"
+	"github.com/yoloplane/yoloplane/controlplane/blob"
+	"github.com/yoloplane/yoloplane/controlplane/cluster"
+	"github.com/yoloplane/yoloplane/controlplane/embedded"
+	"github.com/yoloplane/yoloplane/controlplane/raftnode"
+	"github.com/yoloplane/yoloplane/controlplane/ratelimit"
+	"github.com/yoloplane/yoloplane/controlplane/state"
+	"github.com/yoloplane/yoloplane/dataplane/accounting"
+	"github.com/yoloplane/yoloplane/dataplane/predict"
+	"github.com/yoloplane/yoloplane/shared/ids"
+)
+
+// secretFile is the file in the data directory that contains the cluster
+// secret, mode 0600.
+const secretFile = "cluster.secret"
+
+type controlPlaneFlags struct {
+	nodeID, listen, advertiseHTTP, raftAddr, dataDir, join, secret, logLevel string
+	bootstrap                                                                bool
+	joinTimeout                                                              time.Duration
+	maxBody                                                                  int64
+}
+
+func parseControlPlaneFlags(args []string) (controlPlaneFlags, error) {
+	var f controlPlaneFlags
+	fs := flag.NewFlagSet("controlplane", flag.ContinueOnError)
+	fs.StringVar(&f.nodeID, "node-id", "", "stable ID of this voter in the Raft configuration (required)")
+	fs.StringVar(&f.listen, "listen", "127.0.0.1:8080", "address the REST API and the cluster routes listen on (host:port)")
+	fs.StringVar(&f.advertiseHTTP, "advertise-http", "", "host:port other voters reach --listen at; empty means --listen")
+	fs.StringVar(&f.raftAddr, "raft", "127.0.0.1:7000", "address the Raft transport listens on (host:port)")
+	fs.StringVar(&f.dataDir, "data", "", "data directory for the Raft log, snapshots, admin.key and cluster.secret (required)")
+	fs.BoolVar(&f.bootstrap, "bootstrap", false, "form a new one-voter cluster when --data has no Raft state yet")
+	fs.StringVar(&f.join, "join", "", "URL of any voter of the cluster to join, such as http://10.0.0.1:8080")
+	fs.DurationVar(&f.joinTimeout, "join-timeout", 2*time.Minute, "how long --join keeps retrying before giving up")
+	fs.StringVar(&f.secret, "cluster-secret", os.Getenv("YOLOPLANE_CLUSTER_SECRET"),
+		"secret shared by all voters for internal routes (default $YOLOPLANE_CLUSTER_SECRET, else DATA/cluster.secret, which --bootstrap creates)")
+	fs.Int64Var(&f.maxBody, "max-body", api.DefaultConfig().MaxBody, "largest request body in bytes; larger uploads get 413")
+	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return f, err
+	}
+	switch {
+	case fs.NArg() > 0:
+		return f, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	case f.nodeID == "":
+		return f, errors.New("--node-id is required")
+	case f.dataDir == "":
+		return f, errors.New("--data is required")
+	case f.bootstrap && f.join != "":
+		return f, errors.New("--bootstrap and --join exclude each other: bootstrap the first voter, join the others")
+	}
+	if f.advertiseHTTP == "" {
+		f.advertiseHTTP = f.listen
+	}
+	return f, nil
+}
+
+func runControlPlane(args []string) error {
+	f, err := parseControlPlaneFlags(args)
+	if err != nil {
+		return err
+	}
+	log, err := newLogger(f.logLevel)
+	if err != nil {
+		return err
+	}
+	metrics.ExposeMetadata(true)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	v, err := startVoter(ctx, f, log)
+	if err != nil {
+		return err
+	}
+	select {
+	case <-ctx.Done():
+		log.Info("stopping", "reason", "signal")
+	case err := <-v.done:
+		if err != nil {
+			log.Error("http server stopped", "error", err)
+		}
+	}
+	return v.close()
+}
+
+// voter is a running control-plane voter.
+type voter struct {
+	node    *raftnode.Node
+	limiter *ratelimit.Limiter
+	http    *fasthttp.Server
+	done    chan error
+}
+
+func (v *voter) close() error {
+	var errs []error
+	if v.http != nil {
+		errs = append(errs, v.http.Shutdown())
+	}
+	if v.limiter != nil {
+		errs = append(errs, v.limiter.Close())
+	}
+	return errors.Join(append(errs, v.node.Close())...)
+}
+
+func startVoter(ctx context.Context, f controlPlaneFlags, log *slog.Logger) (*voter, error) {
+	started := time.Now()
+	log.Info("starting", "node_id", f.nodeID, "listen", f.listen, "raft", f.raftAddr, "data_dir", f.dataDir, "bootstrap", f.bootstrap, "join", f.join)
+	if err := os.MkdirAll(f.dataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	secret, err := loadSecret(f)
+	if err != nil {
+		return nil, err
+	}
+	fsm := state.New()
+	rcfg := raftnode.DefaultConfig()
+	rcfg.NodeID, rcfg.DataDir, rcfg.RaftAddr = f.nodeID, filepath.Join(f.dataDir, "raft"), f.raftAddr
+	rcfg.Bootstrap = f.bootstrap
+	rcfg.Logger = log.With("subsystem", "raft")
+	node, err := raftnode.Open(rcfg, fsm)
+	if err != nil {
+		return nil, fmt.Errorf("open raft in %s: %w", rcfg.DataDir, err)
+	}
+	v := &voter{node: node, done: make(chan error, 1)}
+	if err := v.serve(ctx, f, secret, fsm, log); err != nil {
+		v.close()
+		return nil, err
+	}
+	log.Info("started", "node_id", f.nodeID, "leader", node.IsLeader(), "duration", time.Since(started).Round(time.Millisecond))
+	return v, nil
+}
+
+// serve starts the limiter and the HTTP listener, joins or bootstraps, and
+// marks the node ready once its state is current.
+func (v *voter) serve(ctx context.Context, f controlPlaneFlags, secret string, fsm *state.FSM, log *slog.Logger) error {
+	var err error
+	if v.limiter, err = ratelimit.New(ratelimit.DefaultConfig(), v.node, fsm); err != nil {
+		return err
+	}
+	cl, err := cluster.New(cluster.Config{
+		HTTPAddr: f.advertiseHTTP, Secret: secret, Timeout: 10 * time.Second,
+		Admin: cluster.AdminByUsername(fsm, embedded.AdminUsername, api.HashKey),
+	}, v.node, v.limiter)
+	if err != nil {
+		return err
+	}
+	set := metrics.NewSet()
+	apiCfg := api.DefaultConfig()
+	apiCfg.MaxBody, apiCfg.Version = f.maxBody, version
+	srv := api.New(apiCfg, fsm, accounting.NewRecorder(set), func(ctx *fasthttp.RequestCtx) {
+		set.WritePrometheus(ctx)
+		metrics.WriteProcessMetrics(ctx)
+	}, log.With("subsystem", "api"))
+	blobs, err := blob.New(filepath.Join(f.dataDir, "blobs"))
+	if err != nil {
+		return fmt.Errorf("open blob store: %w", err)
+	}
+	srv.SetBackend(api.Backend{
+		Apply: v.node.Apply,
+		// TODO: blobs stay on the node that received the upload until peers
+		// fetch missing blobs by hash, so a download from another voter
+		// fails with not found.
+		Blobs:     blobs,
+		LoadModel: noModelLoading,
+		// Derived from the cluster secret, so that every voter accepts the
+		// download URLs any voter signed.
+		URLSecret: urlSecret(secret),
+	})
+	handler := cl.Wrap(v.limiter.Wrap(srv.Handler(), keyOf(fsm)))
+	v.http = srv.FastHTTPServer()
+	v.http.Handler = handler
+	ln, err := net.Listen("tcp", f.listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w (choose another address with --listen)", f.listen, err)
+	}
+	go func() { v.done <- v.http.Serve(ln) }()
+
+	if f.join != "" {
+		jctx, cancel := context.WithTimeout(ctx, f.joinTimeout)
+		defer cancel()
+		req := cluster.JoinRequest{ID: f.nodeID, RaftAddr: v.node.Addr(), HTTPAddr: f.advertiseHTTP}
+		if err := cl.Join(jctx, strings.TrimSuffix(f.join, "/"), req, 500*time.Millisecond); err != nil {
+			return fmt.Errorf("%w (check --join and --cluster-secret)", err)
+		}
+	}
+	if err := v.node.WaitReady(ctx); err != nil {
+		return fmt.Errorf("wait for raft to be ready: %w", err)
+	}
+	if err := cl.RegisterAddr(ctx); err != nil {
+		return err
+	}
+	if f.bootstrap {
+		if err := ensureClusterAdmin(ctx, v.node, fsm, f.dataDir); err != nil {
+			return err
+		}
+	}
+	srv.SetReady()
+	cl.SetReady()
+	return nil
+}
+
+// keyOf returns the rate limiter's view of a request: the ID and plan of
+// its API key. A request without a known key is not limited here; the API
+// rejects it with 401.
+func keyOf(fsm *state.FSM) func(*fasthttp.RequestCtx) (string, state.Plan, bool) {
+	return func(ctx *fasthttp.RequestCtx) (string, state.Plan, bool) {
+		token, ok := strings.CutPrefix(string(ctx.Request.Header.Peek(fasthttp.HeaderAuthorization)), "Bearer ")
+		if !ok || !api.ValidKeyFormat([]byte(token)) {
+			return "", "", false
+		}
+		key, found := fsm.KeyByHash(api.HashKey(strings.ToLower(token)))
+		if !found || key.Revoked {
+			return "", "", false
+		}
+		ws, _ := fsm.WorkspaceByID(key.WorkspaceID)
+		return key.ID, ws.Plan, true
+	}
+}
+
+// loadSecret returns the cluster secret from the flag or environment,
+// saving it to DATA/cluster.secret, or from that file. A bootstrapping
+// node without one creates it.
+func loadSecret(f controlPlaneFlags) (string, error) {
+	path := filepath.Join(f.dataDir, secretFile)
+	if f.secret != "" {
+		return f.secret, os.WriteFile(path, []byte(f.secret+"\n"), 0o600)
+	}
+	b, err := os.ReadFile(path)
+	if err == nil {
+		return strings.TrimSpace(string(b)), nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return "", fmt.Errorf("read cluster secret: %w", err)
+	}
+	if !f.bootstrap {
+		return "", fmt.Errorf("no cluster secret: pass --cluster-secret or set YOLOPLANE_CLUSTER_SECRET to the content of %s on the first voter", secretFile)
+	}
+	secret := randomHex(32)
+	if err := os.WriteFile(path, []byte(secret+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("write cluster secret: %w", err)
+	}
+	return secret, nil
+}
+
+func urlSecret(clusterSecret string) []byte {
+	sum := sha256.Sum256([]byte("yoloplane download URLs\x00" + clusterSecret))
+	return sum[:]
+}
+
+// noModelLoading is the model loader of control-plane voters, which run no
+// inference.
+func noModelLoading(path string) (*predict.Model, error) {
+	return nil, fmt.Errorf("model %s was stored but not loaded: control-plane voters run no inference, so serve it from a data-plane node or yoloplane serve", filepath.Base(path))
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic("BUG: crypto/rand failed: " + err.Error())
+	}
+	return hex.EncodeToString(b)
+}
+
+// ensureClusterAdmin creates the admin user and its API key on the first
+// start of the bootstrapping voter, as `yoloplane serve` does, and writes
+// the key to DATA/admin.key.
+func ensureClusterAdmin(ctx context.Context, node *raftnode.Node, fsm *state.FSM, dataDir string) error {
+	if _, ok := fsm.UserByUsername(embedded.AdminUsername); ok {
+		return nil
+	}
+	now := time.Now().UTC()
+	userID, wsID := ids.New(), ids.New()
+	if _, err := node.Apply(ctx, &state.CreateUser{UserID: userID, WorkspaceID: wsID,
+		Username: embedded.AdminUsername, DisplayName: "Administrator", CreatedAt: now}); err != nil {
+		return fmt.Errorf("create admin user: %w", err)
+	}
+	key := api.KeyPrefix + randomHex(20)
+	if _, err := node.Apply(ctx, &state.CreateAPIKey{KeyID: ids.New(), UserID: userID, WorkspaceID: wsID,
+		Name: "admin", Hash: api.HashKey(key), Prefix: key[:7], CreatedAt: now}); err != nil {
+		return fmt.Errorf("create admin API key: %w", err)
+	}
+	path := filepath.Join(dataDir, "admin.key")
+	if err := os.WriteFile(path, []byte(key+"\n"), 0o600); err != nil {
+		return fmt.Errorf("write admin key file: %w", err)
+	}
+	fmt.Printf("\nAdmin API key (shown once, also saved to %s):\n\n    %s\n\n", path, key)
+	return nil
+}
