@@ -38,7 +38,7 @@ const secretFile = "cluster.secret"
 
 type controlPlaneFlags struct {
 	nodeID, listen, advertiseHTTP, raftAddr, dataDir, join, secret, logLevel string
-	bootstrap                                                                bool
+	bootstrap, rateLimits                                                    bool
 	joinTimeout                                                              time.Duration
 	maxBody                                                                  int64
 }
@@ -57,6 +57,7 @@ func parseControlPlaneFlags(args []string) (controlPlaneFlags, error) {
 	fs.StringVar(&f.secret, "cluster-secret", os.Getenv("YOLOPLANE_CLUSTER_SECRET"),
 		"secret shared by all voters for internal routes (default $YOLOPLANE_CLUSTER_SECRET, else DATA/cluster.secret, which --bootstrap creates)")
 	fs.Int64Var(&f.maxBody, "max-body", api.DefaultConfig().MaxBody, "largest request body in bytes; larger uploads get 413")
+	fs.BoolVar(&f.rateLimits, "rate-limits", true, "enforce the per-key plan rate limits; turn off only for load tests")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		return f, err
@@ -187,7 +188,11 @@ func (v *voter) serve(ctx context.Context, f controlPlaneFlags, secret string, f
 		// download URLs any voter signed.
 		URLSecret: urlSecret(secret),
 	})
-	handler := cl.Wrap(v.limiter.Wrap(srv.Handler(), keyOf(fsm)))
+	handler := srv.Handler()
+	if f.rateLimits {
+		handler = v.limiter.Wrap(handler, keyOf(fsm))
+	}
+	handler = cl.Wrap(handler)
 	v.http = srv.FastHTTPServer()
 	v.http.Handler = handler
 	ln, err := net.Listen("tcp", f.listen)
