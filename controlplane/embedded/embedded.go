@@ -8,7 +8,6 @@ package embedded
 import (
 	"context"
 	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -243,7 +242,7 @@ func (s *Server) ensureAdmin(ctx context.Context) error {
 	}); err != nil {
 		return fmt.Errorf("create admin user: %w", err)
 	}
-	key := newAPIKey()
+	key := api.NewKey()
 	if _, err := s.node.Apply(ctx, &state.CreateAPIKey{
 		KeyID: ids.New(), UserID: userID, WorkspaceID: wsID, Name: "admin",
 		Hash: api.HashKey(key), Prefix: key[:7], CreatedAt: now,
@@ -258,14 +257,6 @@ func (s *Server) ensureAdmin(ctx context.Context) error {
 		s.cfg.KeyOut(key, path)
 	}
 	return s.ensureDefaultProject(ctx)
-}
-
-func newAPIKey() string {
-	var b [20]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		panic("BUG: crypto/rand failed: " + err.Error())
-	}
-	return api.KeyPrefix + hex.EncodeToString(b[:])
 }
 
 func (s *Server) adminWorkspace() (state.Workspace, error) {
@@ -295,29 +286,10 @@ func (s *Server) ensureDefaultProject(ctx context.Context) error {
 	return nil
 }
 
-// slugFromStem turns a file name into a model slug: lower case, runs of
-// other characters become one hyphen.
+// slugFromStem turns a file name into a model slug.
 func slugFromStem(path string) string {
-	stem := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
-	var b strings.Builder
-	hyphen := false
-	for _, r := range strings.ToLower(stem) {
-		if 'a' <= r && r <= 'z' || '0' <= r && r <= '9' {
-			b.WriteRune(r)
-			hyphen = false
-			continue
-		}
-		if b.Len() > 0 && !hyphen {
-			b.WriteByte('-')
-			hyphen = true
-		}
+	if slug := api.Slugify(strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))); slug != "" {
+		return slug
 	}
-	slug := strings.TrimSuffix(b.String(), "-")
-	if slug == "" {
-		slug = "model"
-	}
-	if len(slug) > 128 {
-		slug = strings.TrimSuffix(slug[:128], "-")
-	}
-	return slug
+	return "model"
 }

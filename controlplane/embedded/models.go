@@ -2,12 +2,11 @@ package embedded
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
-	"strconv"
 	"time"
 
+	"github.com/yoloplane/yoloplane/controlplane/api"
 	"github.com/yoloplane/yoloplane/controlplane/state"
 	"github.com/yoloplane/yoloplane/dataplane/predict"
 	"github.com/yoloplane/yoloplane/shared/ids"
@@ -66,7 +65,7 @@ func (s *Server) registerFile(ctx context.Context, project state.Project, path s
 	}
 	slug := slugFromStem(path)
 	info := loaded.Info()
-	meta := modelMetadata(loaded)
+	meta := api.ModelMetadata(loaded)
 	now := time.Now().UTC()
 
 	existing, found := s.fsm.ModelBySlug(project.ID, slug)
@@ -111,22 +110,4 @@ func (s *Server) loadStored(m state.Model) error {
 	s.api.AddModel(m.ID, loaded)
 	s.log.Info("model loaded", "model_id", m.ID, "slug", m.Slug, "task", m.Task)
 	return nil
-}
-
-// modelMetadata returns what the model record keeps about a loaded model:
-// class names as a JSON array, the input size and the output layout.
-func modelMetadata(m *predict.Model) map[string]string {
-	info := m.Info()
-	names, _ := json.Marshal(info.Names)
-	h, w := m.InputSize()
-	meta := map[string]string{
-		"names":  string(names),
-		"layout": info.Layout.String(),
-	}
-	if h > 0 {
-		meta["imgsz"] = "[" + strconv.Itoa(h) + "," + strconv.Itoa(w) + "]"
-	} else {
-		meta["imgsz"] = "dynamic"
-	}
-	return meta
 }
