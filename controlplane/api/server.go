@@ -1,6 +1,7 @@
 // Package api serves the resource REST API over fasthttp: authentication,
-// model listing and lookup on both route families, and predict routes that
-// hand requests to loaded models.
+// role checks from one route table, API keys, projects, models (with
+// uploads and signed downloads), trash and activity on both route
+// families, and predict routes that hand requests to loaded models.
 //
 // Handlers read replicated state from the control plane's state machine and
 // write through the Raft node. They never block on Raft on the predict path.
