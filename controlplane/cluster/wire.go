@@ -90,6 +90,13 @@ var resultDecoders = map[state.CommandType]func([]byte) (any, error){
 	state.CmdArchiveEvents:   decodeAs[int],
 	state.CmdSetNodeAddr:     decodeAs[state.NodeAddr],
 	state.CmdRecordUsage:     decodeAs[int],
+
+	state.CmdCreateDeployment:        decodeAs[state.Deployment],
+	state.CmdUpdateDeploymentDesired: decodeAs[state.Deployment],
+	state.CmdReplaceDeploymentModel:  decodeAs[state.Deployment],
+	state.CmdPlaceDeployment:         decodeAs[state.Deployment],
+	state.CmdSetDeploymentStatus:     decodeAs[state.Deployment],
+	state.CmdDeleteDeployment:        decodeAs[state.Deployment],
 }
 
 func decodeAs[T any](b []byte) (any, error) {

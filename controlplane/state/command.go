@@ -129,7 +129,7 @@ func newCommandV2(t CommandType) Command {
 	case CmdArchiveEvents:
 		return &ArchiveEvents{}
 	}
-	return nil
+	return newDeploymentCommand(t)
 }
 
 // CreateUser creates a user, its personal workspace (slug = username, plan

@@ -107,6 +107,8 @@ func (t *tables) loadRecord(rt RecordType, body []byte, meta *snapshotMeta) (boo
 		return true, load(body, t.cluster.loadDayUsage)
 	case RecordActivity:
 		return true, load(body, t.loadEvent)
+	case RecordDeployment:
+		return true, load(body, t.deployments.load)
 	}
 	return false, nil
 }

@@ -92,6 +92,7 @@ func (f *FSM) Snapshot() (raft.FSMSnapshot, error) {
 		nodeAddrs:  f.t.cluster.sortedNodeAddrs(),
 		dayUsage:   f.t.cluster.sortedDayUsage(),
 		events:     sortedValues(f.t.events, func(e Event) string { return e.ID }),
+		deploys:    f.t.deployments.sorted(),
 	}, nil
 }
 
@@ -130,6 +131,7 @@ type fsmSnapshot struct {
 	nodeAddrs  []NodeAddr
 	dayUsage   []DayUsage
 	events     []Event
+	deploys    []Deployment
 }
 
 // Persist writes the snapshot as a stream of records: a type byte, a
@@ -153,6 +155,7 @@ func (s *fsmSnapshot) writeTo(w io.Writer) error {
 	writeAll(rw, RecordActivity, s.events)
 	writeAll(rw, RecordNodeAddr, s.nodeAddrs)
 	writeAll(rw, RecordDayUsage, s.dayUsage)
+	writeAll(rw, RecordDeployment, s.deploys)
 	rw.write(RecordEnd, snapshotEnd{Records: rw.count})
 	if rw.err != nil {
 		return rw.err

@@ -24,6 +24,7 @@ type tables struct {
 	cluster         clusterTables
 	events          map[string]Event
 	eventsOfWS      indexSet // by workspace ID
+	deployments     deploymentTables
 }
 
 func newTables() *tables {
@@ -49,6 +50,7 @@ func newTables() *tables {
 		cluster:         newClusterTables(),
 		events:          map[string]Event{},
 		eventsOfWS:      indexSet{},
+		deployments:     newDeploymentTables(),
 	}
 }
 
