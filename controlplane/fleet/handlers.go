@@ -1,0 +1,146 @@
+package fleet
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"strconv"
+	"strings"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/yoloplane/yoloplane/controlplane/blob"
+	"github.com/yoloplane/yoloplane/shared/apierr"
+	"github.com/yoloplane/yoloplane/shared/wire"
+)
+
+// maxFleetBody bounds heartbeat, usage and quota bodies. A heartbeat of a
+// node with a thousand deployments is about 100 KB.
+const maxFleetBody = 4 << 20
+
+const fleetPrefix = "/internal/v1/fleet/"
+
+// Wrap returns a handler that serves the internal fleet routes and passes
+// every other request to next.
+func (s *Service) Wrap(next fasthttp.RequestHandler) fasthttp.RequestHandler {
+	return func(ctx *fasthttp.RequestCtx) {
+		path := string(ctx.Path())
+		if !strings.HasPrefix(path, fleetPrefix) {
+			next(ctx)
+			return
+		}
+		got := ctx.Request.Header.Peek(wire.HeaderSecret)
+		if subtle.ConstantTimeCompare(got, []byte(s.cfg.Secret)) != 1 {
+			apierr.Write(ctx, apierr.New(fasthttp.StatusForbidden, apierr.CodeForbidden,
+				"internal fleet route: send the cluster secret in %s", wire.HeaderSecret))
+			return
+		}
+		if len(ctx.PostBody()) > maxFleetBody {
+			apierr.Write(ctx, apierr.New(fasthttp.StatusRequestEntityTooLarge, apierr.CodePayloadTooLarge,
+				"fleet request body of %d bytes is over the maximum of %d", len(ctx.PostBody()), maxFleetBody))
+			return
+		}
+		s.route(ctx, path)
+	}
+}
+
+func (s *Service) route(ctx *fasthttp.RequestCtx, path string) {
+	get, post := ctx.IsGet(), ctx.IsPost()
+	switch {
+	case path == wire.PathWatch && get:
+		s.handleWatch(ctx)
+	case path == wire.PathHeartbeat && post:
+		s.handleHeartbeat(ctx)
+	case strings.HasPrefix(path, wire.PathBlobs) && get:
+		s.handleBlob(ctx, strings.TrimPrefix(path, wire.PathBlobs))
+	case path == wire.PathUsage && post:
+		s.handleUsage(ctx)
+	case path == wire.PathQuota && post:
+		s.handleQuota(ctx)
+	default:
+		apierr.Write(ctx, apierr.NotFound("no fleet route %s %s", ctx.Method(), path))
+	}
+}
+
+func (s *Service) handleWatch(ctx *fasthttp.RequestCtx) {
+	since, err := strconv.ParseUint(string(ctx.QueryArgs().Peek("since")), 10, 64)
+	if err != nil && len(ctx.QueryArgs().Peek("since")) > 0 {
+		apierr.Write(ctx, apierr.Validation("since %q must be a non-negative integer", ctx.QueryArgs().Peek("since")))
+		return
+	}
+	wait, cancel := context.WithTimeout(context.Background(), s.cfg.WatchWait)
+	defer cancel()
+	st, ok := s.Wait(wait, since)
+	if !ok {
+		ctx.SetStatusCode(fasthttp.StatusNotModified)
+		return
+	}
+	writeJSON(ctx, st)
+}
+
+func (s *Service) handleHeartbeat(ctx *fasthttp.RequestCtx) {
+	var hb wire.Heartbeat
+	if err := json.Unmarshal(ctx.PostBody(), &hb); err != nil {
+		apierr.Write(ctx, apierr.Validation("invalid heartbeat JSON: %v", err))
+		return
+	}
+	if hb.NodeID == "" || len(hb.NodeID) > 256 || hb.HTTPAddr == "" || hb.Region == "" {
+		apierr.Write(ctx, apierr.Validation("heartbeat needs nodeId (1 to 256 bytes), region and httpAddr"))
+		return
+	}
+	s.Observe(hb)
+	writeJSON(ctx, wire.HeartbeatReply{Version: s.Current().Version})
+}
+
+func (s *Service) handleBlob(ctx *fasthttp.RequestCtx, hash string) {
+	if err := blob.ValidateHash(hash); err != nil {
+		apierr.Write(ctx, apierr.Validation("blob hash %q must be 64 lowercase hex characters", hash))
+		return
+	}
+	if !s.blobs.Has(hash) {
+		apierr.Write(ctx, apierr.NotFound("blob %s is not stored on this voter", hash))
+		return
+	}
+	ctx.SetContentType("application/octet-stream")
+	ctx.SendFile(s.blobs.Path(hash))
+}
+
+func (s *Service) handleUsage(ctx *fasthttp.RequestCtx) {
+	var b wire.UsageBatch
+	if err := json.Unmarshal(ctx.PostBody(), &b); err != nil {
+		apierr.Write(ctx, apierr.Validation("invalid usage batch JSON: %v", err))
+		return
+	}
+	s.AddUsage(b)
+	writeJSON(ctx, map[string]bool{"ok": true})
+}
+
+func (s *Service) handleQuota(ctx *fasthttp.RequestCtx) {
+	var req wire.QuotaRequest
+	if err := json.Unmarshal(ctx.PostBody(), &req); err != nil {
+		apierr.Write(ctx, apierr.Validation("invalid quota request JSON: %v", err))
+		return
+	}
+	if req.KeyID == "" || req.Want <= 0 {
+		apierr.Write(ctx, apierr.Validation("quota request needs keyId and a positive want, got %q and %d", req.KeyID, req.Want))
+		return
+	}
+	grant, err := s.Lease(ctx, req)
+	if err != nil {
+		apierr.Write(ctx, apierr.New(fasthttp.StatusServiceUnavailable, apierr.CodeServiceUnavailable,
+			"rate limiter unavailable: %v", err))
+		ctx.Response.Header.Set("Retry-After", "1")
+		return
+	}
+	writeJSON(ctx, grant)
+}
+
+func writeJSON(ctx *fasthttp.RequestCtx, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		apierr.Write(ctx, apierr.Internal)
+		return
+	}
+	ctx.SetContentType("application/json")
+	ctx.SetBody(b)
+}
