@@ -56,6 +56,7 @@ type Server struct {
 	writeMetrics func(w *fasthttp.RequestCtx)
 
 	backend Backend
+	fleet   Fleet
 
 	mu     sync.RWMutex
 	models map[string]*predict.Model // by model ID
@@ -147,6 +148,10 @@ func (s *Server) Handler() fasthttp.RequestHandler {
 	r.POST("/api/activity/mark-seen", s.auth(s.handleMarkSeen))
 	r.POST("/api/activity/archive", s.auth(s.handleArchive))
 	r.GET("/files/models/{modelId}/{name}", s.handleDownload)
+	r.GET("/api/deployments", s.auth(s.handleListDeployments))
+	r.POST("/api/deployments", s.auth(s.handleCreateDeployment))
+	r.ANY("/api/deployments/{path:*}", s.auth(s.routeDeployments))
+	r.GET("/api/monitoring", s.auth(s.handleMonitoring))
 	r.NotFound = func(ctx *fasthttp.RequestCtx) {
 		apierr.Write(ctx, apierr.NotFound("no route for %s %s", ctx.Method(), ctx.Path()))
 	}

@@ -1,0 +1,288 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/yoloplane/yoloplane/controlplane/state"
+	"github.com/yoloplane/yoloplane/shared/apierr"
+	"github.com/yoloplane/yoloplane/shared/ids"
+	"github.com/yoloplane/yoloplane/shared/wire"
+)
+
+// Fleet is what the deployment routes need from the fleet controller.
+// Handlers call it from request goroutines.
+type Fleet interface {
+	// ServingAddrs returns the host:port of the live nodes among nodeIDs
+	// that report the deployment ready.
+	ServingAddrs(deploymentID string, nodeIDs []string) []string
+	// NodeAddr returns the host:port of a known node.
+	NodeAddr(nodeID string) (string, bool)
+	// DeploymentStats fetches the nodes' measurements of a deployment.
+	DeploymentStats(ctx context.Context, deploymentID string, nodeIDs []string) ([]wire.DeploymentStats, error)
+}
+
+// SetFleet installs the fleet controller. Call it before Handler; without
+// it the deployment routes answer 503.
+func (s *Server) SetFleet(f Fleet) { s.fleet = f }
+
+// Deployment list bounds from the route documentation.
+const (
+	defaultDeploymentLimit = 20
+	maxDeploymentLimit     = 100
+)
+
+// deploymentRoles is the role each deployment operation needs: viewer for
+// reads and predicts, editor for changes.
+var deploymentRoles = map[string]state.Role{
+	"list": state.RoleViewer, "get": state.RoleViewer, "predict": state.RoleViewer,
+	"health": state.RoleViewer, "metrics": state.RoleViewer, "logs": state.RoleViewer,
+	"create": state.RoleEditor, "start": state.RoleEditor, "stop": state.RoleEditor,
+	"replace": state.RoleEditor, "delete": state.RoleEditor,
+}
+
+// authorizeDeployment checks the caller's role in workspaceID for op, with
+// the same rules as authorize: non-members get notFound.
+func (s *Server) authorizeDeployment(ctx *fasthttp.RequestCtx, op, workspaceID string, notFound *apierr.Error) *apierr.Error {
+	need, ok := deploymentRoles[op]
+	if !ok {
+		panic(fmt.Sprintf("BUG: deployment operation %q has no role", op))
+	}
+	p := principal(ctx)
+	if p == nil {
+		return notFound
+	}
+	m, ok := s.fsm.Member(workspaceID, p.User.ID)
+	if !ok {
+		return notFound
+	}
+	if roleRank(m.Role) < roleRank(need) {
+		return apierr.New(fasthttp.StatusForbidden, apierr.CodeForbidden,
+			"this request needs the %s role in the workspace, and your role is %s: ask a workspace admin", need, m.Role)
+	}
+	return nil
+}
+
+// routeDeployments dispatches /api/deployments/... by path shape: a first
+// segment of 24 hex characters is a deployment ID, anything else an owner.
+func (s *Server) routeDeployments(ctx *fasthttp.RequestCtx) {
+	seg := splitPath(ctx)
+	method := string(ctx.Method())
+	switch {
+	case len(seg) >= 1 && ids.IsID(seg[0]):
+		s.deploymentByIDRoutes(ctx, method, seg[0], seg[1:])
+	case len(seg) == 1 && method == fasthttp.MethodGet:
+		s.handleListOwnerDeployments(ctx, seg[0])
+	case len(seg) == 1 && method == fasthttp.MethodPost:
+		s.handleCreateOwnerDeployment(ctx, seg[0])
+	case len(seg) >= 2:
+		s.deploymentByOwnerRoutes(ctx, method, seg[0], seg[1], seg[2:])
+	default:
+		apierr.Write(ctx, apierr.NotFound("no route for %s %s", method, ctx.Path()))
+	}
+}
+
+func (s *Server) deploymentByIDRoutes(ctx *fasthttp.RequestCtx, method, id string, rest []string) {
+	action := strings.Join(rest, "/")
+	op, ok := seedDeploymentOps[method+" "+action]
+	if !ok {
+		apierr.Write(ctx, apierr.NotFound("no route for %s %s", method, ctx.Path()))
+		return
+	}
+	d, e := s.deploymentByID(ctx, op, id)
+	if e != nil {
+		s.drainAndFail(ctx, e)
+		return
+	}
+	switch op {
+	case "get":
+		writeJSON(ctx, fasthttp.StatusOK, s.seedDeployment(d))
+	case "delete":
+		s.deleteDeployment(ctx, d, false)
+	case "start", "stop":
+		if d, ok := s.setDesired(ctx, d, op); ok {
+			writeJSON(ctx, fasthttp.StatusOK, s.seedDeployment(d))
+		}
+	default:
+		s.deploymentOps(ctx, op, d, false)
+	}
+}
+
+var seedDeploymentOps = map[string]string{
+	"GET ": "get", "DELETE ": "delete", "POST start": "start", "POST stop": "stop",
+	"GET health": "health", "POST predict": "predict", "GET metrics": "metrics", "GET logs": "logs",
+}
+
+var ownerDeploymentOps = map[string]string{
+	"GET ": "get", "DELETE ": "delete", "PATCH ": "patch",
+	"GET health": "health", "POST predict": "predict", "GET metrics": "metrics", "GET logs": "logs",
+}
+
+func (s *Server) deploymentByOwnerRoutes(ctx *fasthttp.RequestCtx, method, owner, slug string, rest []string) {
+	op, ok := ownerDeploymentOps[method+" "+strings.Join(rest, "/")]
+	if !ok {
+		apierr.Write(ctx, apierr.NotFound("no route for %s %s", method, ctx.Path()))
+		return
+	}
+	authOp := op
+	if op == "patch" {
+		authOp = "start" // every PATCH action needs the editor role
+	}
+	d, e := s.deploymentBySlug(ctx, authOp, owner, slug)
+	if e != nil {
+		s.drainAndFail(ctx, e)
+		return
+	}
+	switch op {
+	case "get":
+		writeJSON(ctx, fasthttp.StatusOK, map[string]any{"deployment": s.contractDeployment(d), "region": region})
+	case "delete":
+		s.deleteDeployment(ctx, d, true)
+	case "patch":
+		s.patchDeployment(ctx, d)
+	default:
+		s.deploymentOps(ctx, op, d, true)
+	}
+}
+
+func (s *Server) deploymentOps(ctx *fasthttp.RequestCtx, op string, d state.Deployment, contract bool) {
+	switch op {
+	case "health":
+		s.deploymentHealth(ctx, d)
+	case "predict":
+		s.proxyPredict(ctx, d)
+	case "metrics":
+		s.deploymentMetrics(ctx, d, contract)
+	case "logs":
+		s.deploymentLogs(ctx, d, contract)
+	}
+}
+
+func (s *Server) deploymentByID(ctx *fasthttp.RequestCtx, op, id string) (state.Deployment, *apierr.Error) {
+	notFound := apierr.NotFound("deployment %s not found", id)
+	d, ok := s.fsm.DeploymentByID(strings.ToLower(id))
+	if !ok {
+		return state.Deployment{}, notFound
+	}
+	return d, s.authorizeDeployment(ctx, op, d.WorkspaceID, notFound)
+}
+
+func (s *Server) deploymentBySlug(ctx *fasthttp.RequestCtx, op, owner, slug string) (state.Deployment, *apierr.Error) {
+	notFound := apierr.NotFound("deployment %s/%s not found", owner, slug)
+	ws, ok := s.fsm.WorkspaceBySlug(owner)
+	if !ok {
+		return state.Deployment{}, notFound
+	}
+	d, ok := s.fsm.DeploymentBySlug(ws.ID, slug)
+	if !ok {
+		return state.Deployment{}, notFound
+	}
+	return d, s.authorizeDeployment(ctx, op, d.WorkspaceID, notFound)
+}
+
+// serviceURL returns the predict URL on the first known node the
+// deployment is placed on, or "" when it is on none.
+func (s *Server) serviceURL(d state.Deployment) string {
+	if s.fleet == nil {
+		return ""
+	}
+	for _, n := range d.Nodes {
+		if addr, ok := s.fleet.NodeAddr(n); ok {
+			return "http://" + addr + "/api/deployments/" + d.ID + "/predict"
+		}
+	}
+	return ""
+}
+
+// seedDeploymentView is a deployment on ID routes.
+type seedDeploymentView struct {
+	ID            string   `json:"id"`
+	Name          string   `json:"name"`
+	Deployment    string   `json:"deployment"`
+	Owner         string   `json:"owner"`
+	ModelID       string   `json:"modelId"`
+	Model         string   `json:"model,omitempty"`
+	Project       string   `json:"project,omitempty"`
+	Region        string   `json:"region"`
+	Status        string   `json:"status"`
+	StatusMessage string   `json:"statusMessage,omitempty"`
+	Desired       string   `json:"desired"`
+	Revision      int64    `json:"revision"`
+	Nodes         []string `json:"nodes"`
+	ServiceURL    string   `json:"serviceUrl,omitempty"`
+	DeployedAt    string   `json:"deployedAt,omitempty"`
+	CreatedAt     string   `json:"createdAt"`
+	UpdatedAt     string   `json:"updatedAt"`
+}
+
+func (s *Server) seedDeployment(d state.Deployment) seedDeploymentView {
+	v := seedDeploymentView{
+		ID: d.ID, Name: d.Name, Deployment: d.Slug, ModelID: d.Model.ModelID, Region: d.Region,
+		Status: d.Status, StatusMessage: d.StatusMessage, Desired: d.Desired, Revision: d.Revision,
+		Nodes: d.Nodes, ServiceURL: s.serviceURL(d),
+		CreatedAt: formatTime(d.CreatedAt), UpdatedAt: formatTime(d.UpdatedAt),
+	}
+	if v.Nodes == nil {
+		v.Nodes = []string{}
+	}
+	if d.DeployedAt != nil {
+		v.DeployedAt = formatTime(*d.DeployedAt)
+	}
+	c := s.contractDeployment(d)
+	v.Owner, v.Model, v.Project = c.Owner, c.Model, c.Project
+	return v
+}
+
+// contractDeploymentView is the contract's Deployment schema.
+type contractDeploymentView struct {
+	ID            string           `json:"id"`
+	Owner         string           `json:"owner"`
+	Project       string           `json:"project,omitempty"`
+	Model         string           `json:"model,omitempty"`
+	Task          string           `json:"task,omitempty"`
+	Deployment    string           `json:"deployment"`
+	Name          string           `json:"name"`
+	Status        string           `json:"status"`
+	StatusMessage string           `json:"statusMessage,omitempty"`
+	Region        string           `json:"region"`
+	ServiceURL    string           `json:"serviceUrl,omitempty"`
+	Resources     deploymentSizing `json:"resources"`
+	DeployedAt    string           `json:"deployedAt,omitempty"`
+	CreatedAt     string           `json:"createdAt"`
+	UpdatedAt     string           `json:"updatedAt"`
+}
+
+// deploymentSizing reports one instance per placed node.
+// NOTE: cpu and memoryGi are fixed figures, because nodes do not report
+// what a session uses.
+type deploymentSizing struct {
+	CPU          float64 `json:"cpu"`
+	MemoryGi     float64 `json:"memoryGi"`
+	MinInstances float64 `json:"minInstances"`
+	MaxInstances float64 `json:"maxInstances"`
+}
+
+func (s *Server) contractDeployment(d state.Deployment) contractDeploymentView {
+	v := contractDeploymentView{
+		ID: d.ID, Deployment: d.Slug, Name: d.Name, Status: d.Status, StatusMessage: d.StatusMessage,
+		Region: d.Region, ServiceURL: s.serviceURL(d),
+		Resources: deploymentSizing{CPU: 1, MemoryGi: 2, MinInstances: 1, MaxInstances: 1},
+		CreatedAt: formatTime(d.CreatedAt), UpdatedAt: formatTime(d.UpdatedAt),
+	}
+	if d.DeployedAt != nil {
+		v.DeployedAt = formatTime(*d.DeployedAt)
+	}
+	if ws, ok := s.fsm.WorkspaceByID(d.WorkspaceID); ok {
+		v.Owner = ws.Slug
+	}
+	if m, ok := s.fsm.ModelByID(d.Model.ModelID); ok && m.DeletedAt == nil {
+		v.Model, v.Task = m.Slug, m.Task
+		if p, ok := s.fsm.ProjectByID(m.ProjectID); ok {
+			v.Project = p.Slug
+		}
+	}
+	return v
+}
