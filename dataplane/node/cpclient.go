@@ -1,0 +1,140 @@
+package node
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/yoloplane/yoloplane/controlplane/blob"
+	"github.com/yoloplane/yoloplane/shared/wire"
+)
+
+// errNotModified reports a watch that ended without a newer state.
+var errNotModified = errors.New("fleet state not modified")
+
+// cpClient calls the control plane's internal fleet routes. It is safe for
+// concurrent use.
+type cpClient struct {
+	base   string
+	secret string
+	http   *http.Client
+}
+
+func newCPClient(base, secret string) *cpClient {
+	return &cpClient{
+		base:   strings.TrimRight(base, "/"),
+		secret: secret,
+		// Every call sets its own deadline through its context.
+		http: &http.Client{},
+	}
+}
+
+func (c *cpClient) newRequest(ctx context.Context, method, path string, body io.Reader) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set(wire.HeaderSecret, c.secret)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	return req, nil
+}
+
+// watch long-polls for a state newer than since. It returns errNotModified
+// when the control plane's wait ended without a change.
+func (c *cpClient) watch(ctx context.Context, since uint64, timeout time.Duration) (*wire.FleetState, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	req, err := c.newRequest(ctx, http.MethodGet, wire.PathWatch+"?since="+strconv.FormatUint(since, 10), nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("watch fleet state: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusNotModified {
+		return nil, errNotModified
+	}
+	if err := checkStatus(resp); err != nil {
+		return nil, fmt.Errorf("watch fleet state: %w", err)
+	}
+	var st wire.FleetState
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+		return nil, fmt.Errorf("decode fleet state: %w", err)
+	}
+	return &st, nil
+}
+
+// postJSON sends in as JSON to path and decodes the response into out when
+// out is not nil.
+func (c *cpClient) postJSON(ctx context.Context, timeout time.Duration, path string, in, out any) error {
+	body, err := json.Marshal(in)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	req, err := c.newRequest(ctx, http.MethodPost, path, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("post %s: %w", path, err)
+	}
+	defer resp.Body.Close()
+	if err := checkStatus(resp); err != nil {
+		return fmt.Errorf("post %s: %w", path, err)
+	}
+	if out == nil {
+		_, _ = io.Copy(io.Discard, resp.Body)
+		return nil
+	}
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		return fmt.Errorf("decode response of %s: %w", path, err)
+	}
+	return nil
+}
+
+// fetchBlob downloads the blob with the given SHA-256 into store, which
+// verifies the hash before the file becomes visible.
+func (c *cpClient) fetchBlob(ctx context.Context, timeout time.Duration, store *blob.Store, sha string) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	req, err := c.newRequest(ctx, http.MethodGet, wire.PathBlobs+sha, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("download model file %s: %w", sha, err)
+	}
+	defer resp.Body.Close()
+	if err := checkStatus(resp); err != nil {
+		return fmt.Errorf("download model file %s: %w", sha, err)
+	}
+	if _, err := store.PutExpect(resp.Body, sha); err != nil {
+		return fmt.Errorf("store model file %s: %w", sha, err)
+	}
+	return nil
+}
+
+// checkStatus turns a non-2xx response into an error that quotes the start
+// of its body.
+func checkStatus(resp *http.Response) error {
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		return nil
+	}
+	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 256))
+	return fmt.Errorf("control plane returned %s: %s", resp.Status, bytes.TrimSpace(msg))
+}
