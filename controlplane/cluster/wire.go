@@ -97,6 +97,10 @@ var resultDecoders = map[state.CommandType]func([]byte) (any, error){
 	state.CmdPlaceDeployment:         decodeAs[state.Deployment],
 	state.CmdSetDeploymentStatus:     decodeAs[state.Deployment],
 	state.CmdDeleteDeployment:        decodeAs[state.Deployment],
+	state.CmdUpdateSettings:          decodeAs[state.Settings],
+	state.CmdSetFollow:               decodeAs[state.FollowState],
+	state.CmdSetProjectIcon:          decodeAs[state.IconChange],
+	state.CmdTrackModelDownload:      decodeAs[state.ModelDownloads],
 }
 
 func decodeAs[T any](b []byte) (any, error) {

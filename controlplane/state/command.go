@@ -129,7 +129,10 @@ func newCommandV2(t CommandType) Command {
 	case CmdArchiveEvents:
 		return &ArchiveEvents{}
 	}
-	return newDeploymentCommand(t)
+	if cmd := newDeploymentCommand(t); cmd != nil {
+		return cmd
+	}
+	return newAccountCommand(t)
 }
 
 // CreateUser creates a user, its personal workspace (slug = username, plan

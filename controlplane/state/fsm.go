@@ -110,6 +110,9 @@ func (f *FSM) dispatch(cmd Command) any {
 	if v, ok := t.dispatchDeployment(cmd); ok {
 		return v
 	}
+	if v, ok := t.dispatchAccount(cmd); ok {
+		return v
+	}
 	panic(fmt.Sprintf("BUG: command type %d has a decoder but no apply function", cmd.CommandType()))
 }
 

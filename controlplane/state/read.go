@@ -160,7 +160,8 @@ func (f *FSM) ModelBySlug(projectID, slug string) (Model, bool) {
 }
 
 // BlobReferenced reports whether any model record, live or trashed, has the
-// file with the given hash. NOTE: it scans every model, which is fine for
+// file with the given hash, or any project icon uses it. NOTE: it scans
+// every model and icon, which is fine for
 // the thousands of models of one deployment but not for millions.
 func (f *FSM) BlobReferenced(hash string) bool {
 	f.mu.RLock()
@@ -170,7 +171,7 @@ func (f *FSM) BlobReferenced(hash string) bool {
 			return true
 		}
 	}
-	return false
+	return f.t.account.iconReferences(hash)
 }
 
 // EventByID returns the activity event with the given ID.

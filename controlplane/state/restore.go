@@ -110,7 +110,7 @@ func (t *tables) loadRecord(rt RecordType, body []byte, meta *snapshotMeta) (boo
 	case RecordDeployment:
 		return true, load(body, t.deployments.load)
 	}
-	return false, nil
+	return t.account.loadRecord(rt, body)
 }
 
 func loadMeta(body []byte, meta *snapshotMeta) error {

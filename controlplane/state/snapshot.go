@@ -93,6 +93,7 @@ func (f *FSM) Snapshot() (raft.FSMSnapshot, error) {
 		dayUsage:   f.t.cluster.sortedDayUsage(),
 		events:     sortedValues(f.t.events, func(e Event) string { return e.ID }),
 		deploys:    f.t.deployments.sorted(),
+		account:    f.t.account.snapshot(),
 	}, nil
 }
 
@@ -132,6 +133,7 @@ type fsmSnapshot struct {
 	dayUsage   []DayUsage
 	events     []Event
 	deploys    []Deployment
+	account    accountSnapshot
 }
 
 // Persist writes the snapshot as a stream of records: a type byte, a
@@ -156,6 +158,7 @@ func (s *fsmSnapshot) writeTo(w io.Writer) error {
 	writeAll(rw, RecordNodeAddr, s.nodeAddrs)
 	writeAll(rw, RecordDayUsage, s.dayUsage)
 	writeAll(rw, RecordDeployment, s.deploys)
+	s.account.writeTo(rw)
 	rw.write(RecordEnd, snapshotEnd{Records: rw.count})
 	if rw.err != nil {
 		return rw.err

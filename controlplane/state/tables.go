@@ -25,6 +25,7 @@ type tables struct {
 	events          map[string]Event
 	eventsOfWS      indexSet // by workspace ID
 	deployments     deploymentTables
+	account         accountTables
 }
 
 func newTables() *tables {
@@ -51,6 +52,7 @@ func newTables() *tables {
 		events:          map[string]Event{},
 		eventsOfWS:      indexSet{},
 		deployments:     newDeploymentTables(),
+		account:         newAccountTables(),
 	}
 }
 
