@@ -34,6 +34,12 @@ var routeRoles = map[route]state.Role{
 	"DELETE /api/projects/{owner}/{project}":     state.RoleEditor,
 	"POST /api/projects/{owner}/{project}/clone": state.RoleViewer,
 
+	"GET /api/projects/{projectId}/icon":          state.RoleViewer,
+	"POST /api/projects/{projectId}/icon":         state.RoleEditor,
+	"DELETE /api/projects/{projectId}/icon":       state.RoleEditor,
+	"POST /api/projects/{owner}/{project}/icon":   state.RoleEditor,
+	"DELETE /api/projects/{owner}/{project}/icon": state.RoleEditor,
+
 	"GET /api/models":                                    state.RoleViewer,
 	"POST /api/models":                                   state.RoleEditor,
 	"GET /api/models/{modelId}":                          state.RoleViewer,
@@ -50,6 +56,9 @@ var routeRoles = map[route]state.Role{
 	"POST /api/models/{owner}/{project}/{model}/clone":   state.RoleViewer,
 	"POST /api/models/{owner}/{project}/{model}/predict": state.RoleViewer,
 
+	"POST /api/models/{modelId}/track-download":                 state.RoleViewer,
+	"POST /api/models/{owner}/{project}/{model}/track-download": state.RoleViewer,
+
 	"GET /api/trash":          state.RoleViewer,
 	"POST /api/trash":         state.RoleEditor,
 	"DELETE /api/trash":       state.RoleEditor,
@@ -58,6 +67,33 @@ var routeRoles = map[route]state.Role{
 	"GET /api/activity":            state.RoleViewer,
 	"POST /api/activity/mark-seen": state.RoleViewer,
 	"POST /api/activity/archive":   state.RoleViewer,
+
+	"GET /api/members":             state.RoleViewer,
+	"POST /api/members":            state.RoleAdmin,
+	"PATCH /api/members/{userId}":  state.RoleAdmin,
+	"DELETE /api/members/{userId}": state.RoleAdmin,
+}
+
+// accountRoutes act on the caller's own account or on public profiles, not
+// on one workspace's resources, so a valid API key is all they need.
+var accountRoutes = []route{
+	"GET /api/users",
+	"PATCH /api/users",
+	"GET /api/username/check",
+	"GET /api/settings",
+	"POST /api/settings",
+	"GET /api/account/summary",
+	"GET /api/teams",
+	"POST /api/teams/create",
+}
+
+// publicRoutes need no API key: probes, the API description, and model
+// downloads, which a signed URL authorizes instead.
+var publicRoutes = []route{
+	"GET /health",
+	"GET /metrics",
+	"GET /api/openapi.json",
+	"GET /files/models/{modelId}/{name}",
 }
 
 // roleRank orders roles so that a higher rank includes the lower ones.

@@ -22,6 +22,11 @@ func (e *env) fill(wsID string) map[string]string {
 		FileSHA256: hash, FileSize: size, Status: state.ModelStatusNeedsExport, CreatedAt: e.clock()}).(state.Model)
 	gone := e.must(&state.CreateProject{ProjectID: ids.New(), WorkspaceID: wsID, Slug: "gone", Name: "Gone", CreatedAt: e.clock()}).(state.Project)
 	e.must(&state.DeleteProject{ProjectID: gone.ID, DeletedAt: e.clock()})
+	icon, iconSize, err := e.blobs.Put(strings.NewReader("icon of " + wsID))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.must(&state.SetProjectIcon{Icon: state.ProjectIcon{ProjectID: p.ID, SHA256: icon, ContentType: "image/png", Size: iconSize, UpdatedAt: e.clock()}})
 	return map[string]string{"projectId": p.ID, "modelId": m.ID, "goneId": gone.ID}
 }
 
@@ -46,6 +51,11 @@ var matrixRoutes = []struct {
 	{"PATCH /api/projects/{owner}/{project}", "PATCH", "/api/projects/{ws}/cars", `{"name":"Trucks"}`},
 	{"DELETE /api/projects/{owner}/{project}", "DELETE", "/api/projects/{ws}/cars", ""},
 	{"POST /api/projects/{owner}/{project}/clone", "POST", "/api/projects/{ws}/cars/clone", `{"owner":"{dest}","project":"copy"}`},
+	{"GET /api/projects/{projectId}/icon", "GET", "/api/projects/{projectId}/icon", ""},
+	{"POST /api/projects/{projectId}/icon", "POST", "/api/projects/{projectId}/icon", `{}`},
+	{"DELETE /api/projects/{projectId}/icon", "DELETE", "/api/projects/{projectId}/icon", ""},
+	{"POST /api/projects/{owner}/{project}/icon", "POST", "/api/projects/{ws}/cars/icon", `{}`},
+	{"DELETE /api/projects/{owner}/{project}/icon", "DELETE", "/api/projects/{ws}/cars/icon", ""},
 	{"GET /api/models", "GET", "/api/models?projectId={projectId}", ""},
 	{"POST /api/models", "POST", "/api/models", `{"owner":"{ws}","project":"cars","model":"m2"}`},
 	{"GET /api/models/{modelId}", "GET", "/api/models/{modelId}", ""},
@@ -61,6 +71,8 @@ var matrixRoutes = []struct {
 	{"GET /api/models/{owner}/{project}/{model}/files", "GET", "/api/models/{ws}/cars/yolo/files", ""},
 	{"POST /api/models/{owner}/{project}/{model}/clone", "POST", "/api/models/{ws}/cars/yolo/clone", `{"owner":"{dest}","project":"cars","model":"copy"}`},
 	{"POST /api/models/{owner}/{project}/{model}/predict", "POST", "/api/models/{ws}/cars/yolo/predict", ""},
+	{"POST /api/models/{modelId}/track-download", "POST", "/api/models/{modelId}/track-download", ""},
+	{"POST /api/models/{owner}/{project}/{model}/track-download", "POST", "/api/models/{ws}/cars/yolo/track-download", ""},
 	{"GET /api/trash", "GET", "/api/trash?owner={ws}", ""},
 	{"POST /api/trash", "POST", "/api/trash", `{"id":"{goneId}","type":"project"}`},
 	{"DELETE /api/trash", "DELETE", "/api/trash", `{"id":"{goneId}","type":"project"}`},
@@ -68,6 +80,10 @@ var matrixRoutes = []struct {
 	{"GET /api/activity", "GET", "/api/activity?owner={ws}", ""},
 	{"POST /api/activity/mark-seen", "POST", "/api/activity/mark-seen", `{"owner":"{ws}"}`},
 	{"POST /api/activity/archive", "POST", "/api/activity/archive", `{"owner":"{ws}"}`},
+	{"GET /api/members", "GET", "/api/members?owner={ws}", ""},
+	{"POST /api/members", "POST", "/api/members", `{"owner":"{ws}","username":"ada","role":"viewer"}`},
+	{"PATCH /api/members/{userId}", "PATCH", "/api/members/{carlId}?owner={ws}", `{"role":"admin"}`},
+	{"DELETE /api/members/{userId}", "DELETE", "/api/members/{carlId}?owner={ws}", ""},
 }
 
 func TestMatrixCoversEveryRoute(t *testing.T) {
@@ -123,6 +139,7 @@ func TestRouteRoleMatrix(t *testing.T) {
 			e, vars := matrixEnv(t, role)
 			v := vars["acme"]
 			v["dest"] = "carl-lab"
+			v["carlId"] = e.users["carl"]
 			res := e.do("carl", r.method, expand(r.path, v), expand(r.body, v))
 			want := "allowed"
 			switch {
@@ -136,6 +153,7 @@ func TestRouteRoleMatrix(t *testing.T) {
 		e, vars := matrixEnv(t, state.RoleViewer)
 		v := vars["carl"]
 		v["dest"] = "carl-lab"
+		v["carlId"] = e.users["carl"]
 		res := e.do("carl", r.method, expand(r.path, v), expand(r.body, v))
 		checkOutcome(t, string(r.route)+" in own workspace", "allowed", res)
 	}

@@ -34,6 +34,8 @@ func (s *Server) modelByIDRoutes(ctx *fasthttp.RequestCtx, method, id string, re
 		s.withModelByID(ctx, "GET /api/models/{modelId}/files", id, s.modelFiles)
 	case "POST clone":
 		s.withModelByID(ctx, "POST /api/models/{modelId}/clone", id, s.cloneModel)
+	case "POST track-download":
+		s.withModelByID(ctx, "POST /api/models/{modelId}/track-download", id, s.trackDownload)
 	case "POST predict":
 		m, err := s.modelForCaller(ctx, id)
 		if err != nil {
@@ -63,6 +65,8 @@ func (s *Server) modelByOwnerRoutes(ctx *fasthttp.RequestCtx, method, owner, pro
 		by("GET /api/models/{owner}/{project}/{model}/files", s.modelFiles)
 	case "POST clone":
 		by("POST /api/models/{owner}/{project}/{model}/clone", s.cloneModel)
+	case "POST track-download":
+		by("POST /api/models/{owner}/{project}/{model}/track-download", s.trackDownload)
 	case "POST predict":
 		m, err := s.modelBySlugs(ctx, owner, project, model)
 		if err != nil {

@@ -57,6 +57,8 @@ func (s *Server) routeProjects(ctx *fasthttp.RequestCtx) {
 		s.projectByIDRoutes(ctx, method, seg[0])
 	case byID && len(seg) == 2 && seg[1] == "clone" && method == fasthttp.MethodPost:
 		s.withProjectByID(ctx, "POST /api/projects/{projectId}/clone", seg[0], s.cloneProjectSeed)
+	case (byID && len(seg) == 2 || !byID && len(seg) == 3) && seg[len(seg)-1] == "icon":
+		s.routeProjectIcon(ctx, method, seg)
 	case len(seg) == 1 && method == fasthttp.MethodGet:
 		s.handleListOwnerProjects(ctx, seg[0])
 	case len(seg) == 2:

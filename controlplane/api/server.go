@@ -62,6 +62,9 @@ type Server struct {
 	models map[string]*predict.Model // by model ID
 
 	ready atomic.Bool
+
+	openAPIOnce sync.Once
+	openAPI     []byte // the generated document, built on first request
 }
 
 // New returns a Server reading state from fsm.
@@ -152,6 +155,7 @@ func (s *Server) Handler() fasthttp.RequestHandler {
 	r.POST("/api/deployments", s.auth(s.handleCreateDeployment))
 	r.ANY("/api/deployments/{path:*}", s.auth(s.routeDeployments))
 	r.GET("/api/monitoring", s.auth(s.handleMonitoring))
+	s.registerAccountRoutes(r)
 	r.NotFound = func(ctx *fasthttp.RequestCtx) {
 		apierr.Write(ctx, apierr.NotFound("no route for %s %s", ctx.Method(), ctx.Path()))
 	}
