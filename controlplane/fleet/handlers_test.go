@@ -1,0 +1,61 @@
+package fleet
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/yoloplane/yoloplane/shared/wire"
+)
+
+func serve(h fasthttp.RequestHandler, method, uri, secret, body string) *fasthttp.Response {
+	var req fasthttp.Request
+	req.Header.SetMethod(method)
+	req.SetRequestURI(uri)
+	if secret != "" {
+		req.Header.Set(wire.HeaderSecret, secret)
+	}
+	req.SetBodyString(body)
+	var ctx fasthttp.RequestCtx
+	ctx.Init(&req, nil, nil)
+	h(&ctx)
+	var resp fasthttp.Response
+	ctx.Response.CopyTo(&resp)
+	return &resp
+}
+
+func TestFleetRoutes(t *testing.T) {
+	h := newHarness(t)
+	secret := strings.Repeat("s", 32)
+	next := func(ctx *fasthttp.RequestCtx) { ctx.SetStatusCode(fasthttp.StatusTeapot) }
+	handler := h.svc.Wrap(next)
+
+	if got := serve(handler, "GET", "/api/models", "", "").StatusCode(); got != fasthttp.StatusTeapot {
+		t.Errorf("other route: status %d, want it passed on", got)
+	}
+	if got := serve(handler, "GET", wire.PathWatch, "wrong", "").StatusCode(); got != fasthttp.StatusForbidden {
+		t.Errorf("watch with a wrong secret: status %d, want 403", got)
+	}
+	hb := `{"nodeId":"a","region":"us-central1","httpAddr":"127.0.0.1:9","capacity":2}`
+	resp := serve(handler, "POST", wire.PathHeartbeat, secret, hb)
+	if resp.StatusCode() != fasthttp.StatusOK {
+		t.Fatalf("heartbeat: status %d: %s", resp.StatusCode(), resp.Body())
+	}
+	if n := h.svc.Nodes(); len(n) != 1 || n[0].ID != "a" || !n[0].Live {
+		t.Errorf("registry after a heartbeat = %+v, want live node a", n)
+	}
+	resp = serve(handler, "GET", wire.PathWatch+"?since=0", secret, "")
+	var st wire.FleetState
+	if err := json.Unmarshal(resp.Body(), &st); err != nil || st.Version == 0 {
+		t.Errorf("watch since 0 = %s, %v; want a state with a version", resp.Body(), err)
+	}
+	if got := serve(handler, "GET", wire.PathBlobs+strings.Repeat("0", 64), secret, "").StatusCode(); got != fasthttp.StatusNotFound {
+		t.Errorf("missing blob: status %d, want 404", got)
+	}
+	serve(handler, "POST", wire.PathUsage, secret, `{"nodeId":"a","entries":[{"deploymentId":"d","keyId":"k","requests":3,"errors":1}]}`)
+	if u := h.svc.Usage("d"); u.Requests != 3 || u.Errors != 1 {
+		t.Errorf("usage = %+v, want 3 requests and 1 error", u)
+	}
+}
