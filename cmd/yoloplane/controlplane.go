@@ -24,6 +24,7 @@ import (
 	"github.com/yoloplane/yoloplane/controlplane/blob"
 	"github.com/yoloplane/yoloplane/controlplane/cluster"
 	"github.com/yoloplane/yoloplane/controlplane/embedded"
+	"github.com/yoloplane/yoloplane/controlplane/fleet"
 	"github.com/yoloplane/yoloplane/controlplane/raftnode"
 	"github.com/yoloplane/yoloplane/controlplane/ratelimit"
 	"github.com/yoloplane/yoloplane/controlplane/state"
@@ -110,11 +111,16 @@ type voter struct {
 	node    *raftnode.Node
 	limiter *ratelimit.Limiter
 	http    *fasthttp.Server
+	// stopFleet ends the fleet controller's reconcile loop.
+	stopFleet context.CancelFunc
 	done    chan error
 }
 
 func (v *voter) close() error {
 	var errs []error
+	if v.stopFleet != nil {
+		v.stopFleet()
+	}
 	if v.http != nil {
 		errs = append(errs, v.http.Shutdown())
 	}
@@ -192,7 +198,20 @@ func (v *voter) serve(ctx context.Context, f controlPlaneFlags, secret string, f
 	if f.rateLimits {
 		handler = v.limiter.Wrap(handler, keyOf(fsm))
 	}
-	handler = cl.Wrap(handler)
+	fcfg := fleet.DefaultConfig()
+	fcfg.Secret = secret
+	// TODO: each voter sees only the nodes that heartbeat to it, so nodes
+	// must name the leader in --control-plane until followers forward
+	// heartbeats to the leader.
+	fl, err := fleet.New(fcfg, fsm, v.node, blobs, v.limiter, log.With("subsystem", "fleet"))
+	if err != nil {
+		return err
+	}
+	srv.SetFleet(fl)
+	fctx, stopFleet := context.WithCancel(context.Background())
+	v.stopFleet = stopFleet
+	go fl.Run(fctx)
+	handler = fl.Wrap(cl.Wrap(handler))
 	v.http = srv.FastHTTPServer()
 	v.http.Handler = handler
 	ln, err := net.Listen("tcp", f.listen)

@@ -75,6 +75,7 @@ type Server struct {
 	done  chan error
 
 	stopPurge context.CancelFunc
+	stopFleet context.CancelFunc
 }
 
 // purgeInterval is how often trash past its retention is purged. An hour
@@ -151,6 +152,10 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	}
 	s.ln = ln
 	s.http = s.api.FastHTTPServer()
+	if err := s.startFleet(log); err != nil {
+		s.Close()
+		return nil, err
+	}
 	go func() { s.done <- s.http.Serve(ln) }()
 
 	if err := s.registerModels(ctx); err != nil {
@@ -176,6 +181,9 @@ func (s *Server) Close() error {
 	var errs []error
 	if s.stopPurge != nil {
 		s.stopPurge()
+	}
+	if s.stopFleet != nil {
+		s.stopFleet()
 	}
 	if s.http != nil {
 		errs = append(errs, s.http.Shutdown())
