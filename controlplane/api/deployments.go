@@ -13,7 +13,7 @@ import (
 	"github.com/yoloplane/yoloplane/shared/wire"
 )
 
-// Fleet is what the deployment routes need from the fleet controller.
+// Fleet is the part of the fleet controller that the deployment routes use.
 // Handlers call it from request goroutines.
 type Fleet interface {
 	// ServingAddrs returns the host:port of the live nodes among nodeIDs
@@ -25,8 +25,8 @@ type Fleet interface {
 	DeploymentStats(ctx context.Context, deploymentID string, nodeIDs []string) ([]wire.DeploymentStats, error)
 }
 
-// SetFleet installs the fleet controller. Call it before Handler; without
-// it the deployment routes answer 503.
+// SetFleet installs the fleet controller. Call it before Handler. Without
+// it, predicts get 503 and deployments have no service URL.
 func (s *Server) SetFleet(f Fleet) { s.fleet = f }
 
 // Deployment list bounds from the route documentation.
@@ -255,9 +255,9 @@ type contractDeploymentView struct {
 	UpdatedAt     string           `json:"updatedAt"`
 }
 
-// deploymentSizing reports one instance per placed node.
-// NOTE: cpu and memoryGi are fixed figures, because nodes do not report
-// what a session uses.
+// deploymentSizing is the contract's resources object.
+// NOTE: every figure is fixed (one instance, 1 CPU, 2 GiB), because nodes
+// do not report what a session uses.
 type deploymentSizing struct {
 	CPU          float64 `json:"cpu"`
 	MemoryGi     float64 `json:"memoryGi"`

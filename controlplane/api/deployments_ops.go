@@ -38,7 +38,7 @@ func notServing(d state.Deployment) *apierr.Error {
 
 // proxyPredict forwards the request body and Authorization header to a
 // node that serves d, trying the next node when one cannot be reached.
-// NOTE: nodes answer in the ID-route shape, so owner-route predicts get
+// NOTE: nodes respond in the ID-route shape, so owner-route predicts get
 // that shape too until nodes serve the contract's PredictResponse.
 func (s *Server) proxyPredict(ctx *fasthttp.RequestCtx, d state.Deployment) {
 	addrs := s.servingAddrs(d)
@@ -94,7 +94,7 @@ func (s *Server) deploymentHealth(ctx *fasthttp.RequestCtx, d state.Deployment) 
 	err := nodeClient.DoTimeout(req, resp, 5*time.Second)
 	latency := float64(time.Since(started).Microseconds()) / 1000
 	if err != nil {
-		writeJSON(ctx, fasthttp.StatusOK, map[string]any{"healthy": false, "latencyMs": latency, "error": "node did not answer: " + err.Error()})
+		writeJSON(ctx, fasthttp.StatusOK, map[string]any{"healthy": false, "latencyMs": latency, "error": "node did not respond: " + err.Error()})
 		return
 	}
 	out := map[string]any{"healthy": resp.StatusCode() == fasthttp.StatusOK, "status": resp.StatusCode(), "latencyMs": latency}
