@@ -11,6 +11,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/yoloplane/yoloplane/controlplane/blob"
+	"github.com/yoloplane/yoloplane/controlplane/ratelimit"
 	"github.com/yoloplane/yoloplane/controlplane/state"
 	"github.com/yoloplane/yoloplane/dataplane/predict"
 	"github.com/yoloplane/yoloplane/shared/apierr"
@@ -31,8 +32,18 @@ type Backend struct {
 	// URLSecret signs download URLs. It must stay the same across restarts
 	// for issued URLs to keep working until they expire.
 	URLSecret []byte
+	// Limiter enforces the per-key plan rate limits on every authenticated
+	// route. Nil turns the limits off.
+	Limiter Limiter
 	// Now returns the current time; tests replace it.
 	Now func() time.Time
+}
+
+// Limiter decides whether an API key may make another request. The auth
+// middleware calls it from request goroutines after authentication; it may
+// block while it asks the Raft leader. ratelimit.Limiter implements it.
+type Limiter interface {
+	Allow(ctx context.Context, keyID string, plan state.Plan) (ratelimit.Decision, error)
 }
 
 // SetBackend installs the write dependencies. Call it before Handler.
@@ -87,7 +98,22 @@ func stateMessage(err error) string {
 	return msg
 }
 
-// record stores an activity event for a mutation that already committed.
+// applyRecorded proposes cmd and its activity event in one Raft entry, so
+// the write and its event commit together at the cost of one round trip.
+// Without an authenticated caller it proposes cmd alone.
+func (s *Server) applyRecorded(ctx *fasthttp.RequestCtx, cmd state.Command, workspaceID, action, resourceType, resourceID, message string) (any, *apierr.Error) {
+	p := principal(ctx)
+	if p == nil {
+		return s.apply(cmd)
+	}
+	return s.apply(&state.WithEvent{Command: cmd, Event: state.Event{
+		ID: ids.New(), WorkspaceID: workspaceID, UserID: p.User.ID, Action: action,
+		ResourceType: resourceType, ResourceID: resourceID, Message: message, CreatedAt: s.now(),
+	}})
+}
+
+// record stores an activity event for a mutation that already committed,
+// for writes that span several entries.
 // A failure is logged and not returned, because the mutation itself
 // succeeded.
 func (s *Server) record(ctx *fasthttp.RequestCtx, workspaceID, action, resourceType, resourceID, message string) {

@@ -63,16 +63,17 @@ func (s *Server) handleCreateKey(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	key := NewKey()
-	v, e := s.apply(&state.CreateAPIKey{
+	cmd := &state.CreateAPIKey{
 		KeyID: ids.New(), Name: req.Name, UserID: principal(ctx).User.ID, WorkspaceID: ws.ID,
 		Hash: HashKey(key), Prefix: key[:7], CreatedAt: s.now(),
-	})
+	}
+	label := keyLabel(state.APIKey{ID: cmd.KeyID, Name: cmd.Name, Prefix: cmd.Prefix})
+	v, e := s.applyRecorded(ctx, cmd, ws.ID, "created", "apiKey", cmd.KeyID, "Created API key "+label)
 	if e != nil {
 		apierr.Write(ctx, e)
 		return
 	}
 	k := v.(state.APIKey)
-	s.record(ctx, ws.ID, "created", "apiKey", k.ID, "Created API key "+keyLabel(k))
 	writeJSON(ctx, fasthttp.StatusCreated, map[string]any{
 		"keyId": k.ID, "name": k.Name, "key": key, "keyPrefix": k.Prefix, "createdAt": formatTime(k.CreatedAt),
 	})
@@ -98,11 +99,11 @@ func (s *Server) handleDeleteKey(ctx *fasthttp.RequestCtx) {
 		apierr.Write(ctx, e)
 		return
 	}
-	if _, e := s.apply(&state.RevokeAPIKey{KeyID: k.ID, RevokedAt: s.now()}); e != nil {
+	cmd := &state.RevokeAPIKey{KeyID: k.ID, RevokedAt: s.now()}
+	if _, e := s.applyRecorded(ctx, cmd, k.WorkspaceID, "deleted", "apiKey", k.ID, "Revoked API key "+keyLabel(k)); e != nil {
 		apierr.Write(ctx, e)
 		return
 	}
-	s.record(ctx, k.WorkspaceID, "deleted", "apiKey", k.ID, "Revoked API key "+keyLabel(k))
 	writeJSON(ctx, fasthttp.StatusOK, map[string]any{"success": true})
 }
 

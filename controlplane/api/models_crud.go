@@ -188,21 +188,25 @@ func (s *Server) updateModel(ctx *fasthttp.RequestCtx, m state.Model) (state.Mod
 	if slug == nil {
 		slug = req.Slug
 	}
-	v, e := s.apply(&state.UpdateModel{ModelID: m.ID, Name: req.Name, Slug: slug, Task: req.Task, Metadata: req.Metadata, UpdatedAt: s.now()})
+	newSlug := m.Slug
+	if slug != nil {
+		newSlug = *slug
+	}
+	cmd := &state.UpdateModel{ModelID: m.ID, Name: req.Name, Slug: slug, Task: req.Task, Metadata: req.Metadata, UpdatedAt: s.now()}
+	v, e := s.applyRecorded(ctx, cmd, m.WorkspaceID, "updated", "model", m.ID, "Updated model "+newSlug)
 	if e != nil {
 		apierr.Write(ctx, e)
 		return state.Model{}, false
 	}
 	updated := v.(state.Model)
-	s.record(ctx, m.WorkspaceID, "updated", "model", m.ID, "Updated model "+updated.Slug)
 	return updated, true
 }
 
 func (s *Server) deleteModel(ctx *fasthttp.RequestCtx, m state.Model) {
-	if _, e := s.apply(&state.DeleteModel{ModelID: m.ID, DeletedAt: s.now()}); e != nil {
+	cmd := &state.DeleteModel{ModelID: m.ID, DeletedAt: s.now()}
+	if _, e := s.applyRecorded(ctx, cmd, m.WorkspaceID, "deleted", "model", m.ID, "Moved model "+m.Slug+" to the trash"); e != nil {
 		apierr.Write(ctx, e)
 		return
 	}
-	s.record(ctx, m.WorkspaceID, "deleted", "model", m.ID, "Moved model "+m.Slug+" to the trash")
 	writeJSON(ctx, fasthttp.StatusOK, map[string]any{"success": true})
 }

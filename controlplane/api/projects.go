@@ -329,13 +329,12 @@ func (s *Server) handleCreateProject(ctx *fasthttp.RequestCtx) {
 	if req.Description != nil {
 		cmd.Description = *req.Description
 	}
-	v, e := s.apply(cmd)
+	v, e := s.applyRecorded(ctx, cmd, ws.ID, "created", "project", cmd.ProjectID, "Created project "+cmd.Slug)
 	if e != nil {
 		apierr.Write(ctx, e)
 		return
 	}
 	p := v.(state.Project)
-	s.record(ctx, ws.ID, "created", "project", p.ID, "Created project "+p.Slug)
 	body := map[string]any{"id": p.ID, "owner": ws.Slug, "project": p.Slug, "region": region}
 	if req.Project == "" {
 		body["projectId"] = p.ID
@@ -358,22 +357,25 @@ func (s *Server) updateProject(ctx *fasthttp.RequestCtx, p state.Project) (state
 			return state.Project{}, false
 		}
 	}
-	v, e := s.apply(cmd)
+	slug := p.Slug
+	if cmd.Slug != nil {
+		slug = *cmd.Slug
+	}
+	v, e := s.applyRecorded(ctx, cmd, p.WorkspaceID, "updated", "project", p.ID, "Updated project "+slug)
 	if e != nil {
 		apierr.Write(ctx, e)
 		return state.Project{}, false
 	}
 	updated := v.(state.Project)
-	s.record(ctx, p.WorkspaceID, "updated", "project", p.ID, "Updated project "+updated.Slug)
 	return updated, true
 }
 
 func (s *Server) deleteProject(ctx *fasthttp.RequestCtx, p state.Project) {
 	cascaded := len(s.liveModels(p.ID))
-	if _, e := s.apply(&state.DeleteProject{ProjectID: p.ID, DeletedAt: s.now()}); e != nil {
+	cmd := &state.DeleteProject{ProjectID: p.ID, DeletedAt: s.now()}
+	if _, e := s.applyRecorded(ctx, cmd, p.WorkspaceID, "deleted", "project", p.ID, "Moved project "+p.Slug+" to the trash"); e != nil {
 		apierr.Write(ctx, e)
 		return
 	}
-	s.record(ctx, p.WorkspaceID, "deleted", "project", p.ID, "Moved project "+p.Slug+" to the trash")
 	writeJSON(ctx, fasthttp.StatusOK, map[string]any{"success": true, "cascadedModels": cascaded})
 }

@@ -174,19 +174,19 @@ func (s *Server) handleRestoreTrash(ctx *fasthttp.RequestCtx) {
 		apierr.Write(ctx, e)
 		return
 	}
-	body := map[string]any{"success": true}
+	var cmd state.Command = &state.RestoreModel{ModelID: req.ID, RestoredAt: s.now()}
 	if req.Type == "project" {
-		v, e := s.apply(&state.RestoreProject{ProjectID: req.ID, RestoredAt: s.now()})
-		if e != nil {
-			apierr.Write(ctx, conflictAsValidation(e))
-			return
-		}
-		body["restoredModels"] = v.(state.RestoredProject).Models
-	} else if _, e := s.apply(&state.RestoreModel{ModelID: req.ID, RestoredAt: s.now()}); e != nil {
+		cmd = &state.RestoreProject{ProjectID: req.ID, RestoredAt: s.now()}
+	}
+	v, e := s.applyRecorded(ctx, cmd, ws, "restored", req.Type, req.ID, "Restored "+req.Type+" "+req.ID+" from the trash")
+	if e != nil {
 		apierr.Write(ctx, conflictAsValidation(e))
 		return
 	}
-	s.record(ctx, ws, "restored", req.Type, req.ID, "Restored "+req.Type+" "+req.ID+" from the trash")
+	body := map[string]any{"success": true}
+	if restored, ok := v.(state.RestoredProject); ok {
+		body["restoredModels"] = restored.Models
+	}
 	writeJSON(ctx, fasthttp.StatusOK, body)
 }
 
@@ -206,15 +206,18 @@ func (s *Server) handleDeleteTrash(ctx *fasthttp.RequestCtx) {
 		apierr.Write(ctx, e)
 		return
 	}
+	message := "Permanently deleted " + req.Type + " " + req.ID
 	var v any
 	if req.Type == "project" {
 		models, _ := s.allModels(state.ModelFilter{ProjectID: req.ID, Deleted: true})
-		v, e = s.apply(&state.DeleteProject{ProjectID: req.ID, DeletedAt: s.now(), Permanent: true})
+		cmd := &state.DeleteProject{ProjectID: req.ID, DeletedAt: s.now(), Permanent: true}
+		v, e = s.applyRecorded(ctx, cmd, ws, "purged", req.Type, req.ID, message)
 		if e == nil {
 			s.releaseModels(models)
 		}
 	} else {
-		v, e = s.apply(&state.DeleteModel{ModelID: req.ID, DeletedAt: s.now(), Permanent: true})
+		cmd := &state.DeleteModel{ModelID: req.ID, DeletedAt: s.now(), Permanent: true}
+		v, e = s.applyRecorded(ctx, cmd, ws, "purged", req.Type, req.ID, message)
 		if e == nil {
 			s.releaseModels([]state.Model{v.(state.Model)})
 		}
@@ -223,7 +226,6 @@ func (s *Server) handleDeleteTrash(ctx *fasthttp.RequestCtx) {
 		apierr.Write(ctx, e)
 		return
 	}
-	s.record(ctx, ws, "purged", req.Type, req.ID, "Permanently deleted "+req.Type+" "+req.ID)
 	writeJSON(ctx, fasthttp.StatusOK, map[string]any{"success": true, "deletedCount": 1})
 }
 

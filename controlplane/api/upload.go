@@ -187,7 +187,7 @@ func (s *Server) createModel(ctx *fasthttp.RequestCtx, up modelUpload) (state.Mo
 		info := loaded.Info()
 		cmd.Task, cmd.Status, cmd.Metadata = string(info.Task), state.ModelStatusReady, ModelMetadata(loaded)
 	}
-	v, e := s.apply(cmd)
+	v, e := s.applyRecorded(ctx, cmd, p.WorkspaceID, "created", "model", cmd.ModelID, "Uploaded model "+p.Slug+"/"+cmd.Slug)
 	if e != nil {
 		if loaded != nil {
 			loaded.Close()
@@ -198,7 +198,6 @@ func (s *Server) createModel(ctx *fasthttp.RequestCtx, up modelUpload) (state.Mo
 	if loaded != nil {
 		s.AddModel(m.ID, loaded)
 	}
-	s.record(ctx, p.WorkspaceID, "created", "model", m.ID, "Uploaded model "+p.Slug+"/"+m.Slug)
 	return m, nil
 }
 

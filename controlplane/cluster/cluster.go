@@ -176,12 +176,21 @@ func (c *Cluster) Forward(ctx context.Context, _, _ string, cmd state.Command) (
 			return nil, err
 		}
 		if err == nil && resp.Kind != kindNotLeader {
-			return c.finish(ctx, cmd.CommandType(), resp)
+			return c.finish(ctx, resultType(cmd), resp)
 		}
 		if err := sleep(ctx, notLeaderRetry); err != nil {
 			return nil, fmt.Errorf("forward command %d: no leader accepted it: %w", cmd.CommandType(), err)
 		}
 	}
+}
+
+// resultType returns the command whose result type cmd's result has: the
+// wrapped command for a WithEvent.
+func resultType(cmd state.Command) state.CommandType {
+	if w, ok := cmd.(*state.WithEvent); ok {
+		return w.Command.CommandType()
+	}
+	return cmd.CommandType()
 }
 
 func decodeReply(body []byte, status int, v any) error {

@@ -100,6 +100,8 @@ func newCommand(t CommandType) Command {
 		return &DeleteModel{}
 	case CmdSetNodeAddr, CmdRecordUsage:
 		return newClusterCommand(t)
+	case CmdWithEvent:
+		return &WithEvent{}
 	}
 	return newCommandV2(t)
 }

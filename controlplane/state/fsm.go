@@ -103,6 +103,8 @@ func (f *FSM) dispatch(cmd Command) any {
 		return result(t.applyDeleteModel(c))
 	case *SetNodeAddr, *RecordUsage:
 		return t.dispatchCluster(cmd)
+	case *WithEvent:
+		return f.applyWithEvent(c)
 	}
 	if v, ok := t.dispatchV2(cmd); ok {
 		return v
