@@ -183,8 +183,13 @@ func (v *voter) serve(ctx context.Context, f controlPlaneFlags, secret string, f
 	if err != nil {
 		return fmt.Errorf("open blob store: %w", err)
 	}
+	var limiter api.Limiter
+	if f.rateLimits {
+		limiter = v.limiter
+	}
 	srv.SetBackend(api.Backend{
-		Apply: v.node.Apply,
+		Apply:   v.node.Apply,
+		Limiter: limiter,
 		// TODO: blobs stay on the node that received the upload until peers
 		// fetch missing blobs by hash, so a download from another voter
 		// fails with not found.
@@ -194,10 +199,6 @@ func (v *voter) serve(ctx context.Context, f controlPlaneFlags, secret string, f
 		// download URLs any voter signed.
 		URLSecret: urlSecret(secret),
 	})
-	handler := srv.Handler()
-	if f.rateLimits {
-		handler = v.limiter.Wrap(handler, keyOf(fsm))
-	}
 	fcfg := fleet.DefaultConfig()
 	fcfg.Secret = secret
 	// TODO: each voter sees only the nodes that heartbeat to it, so nodes
@@ -211,7 +212,7 @@ func (v *voter) serve(ctx context.Context, f controlPlaneFlags, secret string, f
 	fctx, stopFleet := context.WithCancel(context.Background())
 	v.stopFleet = stopFleet
 	go fl.Run(fctx)
-	handler = fl.Wrap(cl.Wrap(handler))
+	handler := fl.Wrap(cl.Wrap(srv.Handler()))
 	v.http = srv.FastHTTPServer()
 	v.http.Handler = handler
 	ln, err := net.Listen("tcp", f.listen)
@@ -242,24 +243,6 @@ func (v *voter) serve(ctx context.Context, f controlPlaneFlags, secret string, f
 	srv.SetReady()
 	cl.SetReady()
 	return nil
-}
-
-// keyOf returns the rate limiter's view of a request: the ID and plan of
-// its API key. A request without a known key is not limited here; the API
-// rejects it with 401.
-func keyOf(fsm *state.FSM) func(*fasthttp.RequestCtx) (string, state.Plan, bool) {
-	return func(ctx *fasthttp.RequestCtx) (string, state.Plan, bool) {
-		token, ok := strings.CutPrefix(string(ctx.Request.Header.Peek(fasthttp.HeaderAuthorization)), "Bearer ")
-		if !ok || !api.ValidKeyFormat([]byte(token)) {
-			return "", "", false
-		}
-		key, found := fsm.KeyByHash(api.HashKey(strings.ToLower(token)))
-		if !found || key.Revoked {
-			return "", "", false
-		}
-		ws, _ := fsm.WorkspaceByID(key.WorkspaceID)
-		return key.ID, ws.Plan, true
-	}
 }
 
 // loadSecret returns the cluster secret from the flag or environment,

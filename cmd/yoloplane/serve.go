@@ -35,6 +35,7 @@ func runServe(args []string) error {
 	fs.IntVar(&cfg.Predict.Slots, "slots", cfg.Predict.Slots, "predicts that may run one model's session at the same time")
 	fs.IntVar(&cfg.Predict.Session.IntraOpThreads, "threads", cfg.Predict.Session.IntraOpThreads, "ONNX Runtime intra-op threads per session")
 	fs.Int64Var(&cfg.Predict.MaxPixels, "max-pixels", cfg.Predict.MaxPixels, "largest image accepted, in pixels (width times height), checked before decoding")
+	rateLimits := fs.Bool("rate-limits", true, "enforce the per-key plan rate limits; turn off only for load tests")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -43,6 +44,7 @@ func runServe(args []string) error {
 		return fmt.Errorf("unexpected argument %q: pass model files with --model", fs.Arg(0))
 	}
 	cfg.Models = models
+	cfg.DisableRateLimits = !*rateLimits
 	// Prometheus needs # TYPE lines to treat histograms as histograms.
 	metrics.ExposeMetadata(true)
 	cfg.API.Version = version

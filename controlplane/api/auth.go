@@ -8,6 +8,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/yoloplane/yoloplane/controlplane/ratelimit"
 	"github.com/yoloplane/yoloplane/controlplane/state"
 	"github.com/yoloplane/yoloplane/shared/apierr"
 )
@@ -46,7 +47,9 @@ func ValidKeyFormat(key []byte) bool {
 }
 
 // auth wraps h so that it runs only for requests with a valid, unrevoked
-// API key in the Authorization header.
+// API key in the Authorization header that the key's plan rate limits
+// allow. Every response to an authenticated request, errors included,
+// carries the X-RateLimit headers.
 func (s *Server) auth(h fasthttp.RequestHandler) fasthttp.RequestHandler {
 	return func(ctx *fasthttp.RequestCtx) {
 		p, err := s.authenticate(ctx)
@@ -56,8 +59,39 @@ func (s *Server) auth(h fasthttp.RequestHandler) fasthttp.RequestHandler {
 			return
 		}
 		ctx.SetUserValue(principalKey, p)
+		d, limited := s.allow(ctx, p)
+		if !limited {
+			h(ctx)
+			return
+		}
+		if !d.Allowed {
+			ratelimit.Reject(ctx, d)
+			return
+		}
 		h(ctx)
+		// After h, because apierr.Write resets the response.
+		ratelimit.WriteHeaders(&ctx.Response.Header, d)
 	}
+}
+
+// allow counts the request against the limits of the key's workspace plan.
+// limited is false when no limiter is installed or it could not decide:
+// a request then goes through without headers, because rejecting every
+// request while a leader is elected would turn a short failover into an
+// outage.
+func (s *Server) allow(ctx *fasthttp.RequestCtx, p *Principal) (d ratelimit.Decision, limited bool) {
+	l := s.backend.Limiter
+	if l == nil {
+		return d, false
+	}
+	ws, _ := s.fsm.WorkspaceByID(p.Key.WorkspaceID)
+	d, err := l.Allow(ctx, p.Key.ID, ws.Plan)
+	if err != nil {
+		// TODO: count these fail-open requests in a metric, so that an
+		// operator sees when limits are not enforced.
+		return d, false
+	}
+	return d, true
 }
 
 func (s *Server) authenticate(ctx *fasthttp.RequestCtx) (*Principal, *apierr.Error) {

@@ -23,6 +23,7 @@ import (
 	"github.com/yoloplane/yoloplane/controlplane/api"
 	"github.com/yoloplane/yoloplane/controlplane/blob"
 	"github.com/yoloplane/yoloplane/controlplane/raftnode"
+	"github.com/yoloplane/yoloplane/controlplane/ratelimit"
 	"github.com/yoloplane/yoloplane/controlplane/state"
 	"github.com/yoloplane/yoloplane/dataplane/accounting"
 	"github.com/yoloplane/yoloplane/dataplane/inference"
@@ -46,6 +47,9 @@ type Config struct {
 	Predict predict.Config
 	// KeyOut receives the admin API key the first start creates.
 	KeyOut func(key, path string)
+	// DisableRateLimits turns the per-key plan rate limits off, for load
+	// tests.
+	DisableRateLimits bool
 }
 
 // Validate reports the first invalid field.
@@ -64,15 +68,16 @@ func (c Config) Validate() error {
 
 // Server is a running embedded deployment.
 type Server struct {
-	cfg   Config
-	log   *slog.Logger
-	node  *raftnode.Node
-	fsm   *state.FSM
-	blobs *blob.Store
-	api   *api.Server
-	http  *fasthttp.Server
-	ln    net.Listener
-	done  chan error
+	cfg     Config
+	log     *slog.Logger
+	node    *raftnode.Node
+	limiter *ratelimit.Limiter
+	fsm     *state.FSM
+	blobs   *blob.Store
+	api     *api.Server
+	http    *fasthttp.Server
+	ln      net.Listener
+	done    chan error
 
 	stopPurge context.CancelFunc
 	stopFleet context.CancelFunc
@@ -138,7 +143,17 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		s.node.Close()
 		return nil, err
 	}
+	var limiter api.Limiter
+	if !cfg.DisableRateLimits {
+		// The single voter leads, so every decision is local.
+		if s.limiter, err = ratelimit.New(ratelimit.DefaultConfig(), s.node, s.fsm); err != nil {
+			s.node.Close()
+			return nil, err
+		}
+		limiter = s.limiter
+	}
 	s.api.SetBackend(api.Backend{
+		Limiter:   limiter,
 		Apply:     s.node.Apply,
 		Blobs:     s.blobs,
 		LoadModel: func(path string) (*predict.Model, error) { return predict.Load(path, cfg.Predict) },
@@ -187,6 +202,10 @@ func (s *Server) Close() error {
 	}
 	if s.http != nil {
 		errs = append(errs, s.http.Shutdown())
+	}
+	// Before the node, so that the last day totals commit.
+	if s.limiter != nil {
+		errs = append(errs, s.limiter.Close())
 	}
 	if s.node != nil {
 		errs = append(errs, s.node.Close())

@@ -158,30 +158,31 @@ func TestLimiterPlans(t *testing.T) {
 	}
 }
 
-func TestWrapHeaders(t *testing.T) {
+func TestHeadersAndReject(t *testing.T) {
 	limiters, _ := newTestCluster(t, 1)
-	ran := 0
-	h := limiters[0].Wrap(func(ctx *fasthttp.RequestCtx) { ran++ }, func(*fasthttp.RequestCtx) (string, state.Plan, bool) {
-		return "k", state.PlanFree, true
-	})
 	var ctx fasthttp.RequestCtx
+	var d Decision
 	for range 60 {
-		ctx.Response.Reset()
-		h(&ctx)
+		var err error
+		if d, err = limiters[0].Allow(context.Background(), "k", state.PlanFree); err != nil {
+			t.Fatal(err)
+		}
 	}
+	WriteHeaders(&ctx.Response.Header, d)
 	if got := string(ctx.Response.Header.Peek("X-RateLimit-Remaining")); got != "0" {
 		t.Errorf("X-RateLimit-Remaining after 60 requests = %q, want 0", got)
 	}
 	if got := string(ctx.Response.Header.Peek("X-RateLimit-Limit")); got != "60" {
 		t.Errorf("X-RateLimit-Limit = %q, want 60", got)
 	}
+	d, err := limiters[0].Allow(context.Background(), "k", state.PlanFree)
+	if err != nil || d.Allowed {
+		t.Fatalf("request 61: decision %+v, err %v, want rejected", d, err)
+	}
 	ctx.Response.Reset()
-	h(&ctx)
+	Reject(&ctx, d)
 	if ctx.Response.StatusCode() != fasthttp.StatusTooManyRequests {
 		t.Fatalf("request 61: status %d, want 429", ctx.Response.StatusCode())
-	}
-	if ran != 60 {
-		t.Errorf("handler ran %d times, want 60", ran)
 	}
 	if got := string(ctx.Response.Header.Peek("Retry-After")); got != "60" {
 		t.Errorf("Retry-After = %q, want 60", got)
@@ -194,7 +195,7 @@ func TestWrapHeaders(t *testing.T) {
 	}
 }
 
-func BenchmarkWrapLeader(b *testing.B) {
+func BenchmarkAllowLeader(b *testing.B) {
 	shared := &sharedLog{fsm: state.New()}
 	r := &fakeRaft{log: shared}
 	r.leader.Store(true)
@@ -204,12 +205,10 @@ func BenchmarkWrapLeader(b *testing.B) {
 	}
 	defer l.Close()
 	l.cfg.Enterprise = Limits{} // no limit, so every request takes the full path
-	h := l.Wrap(func(*fasthttp.RequestCtx) {}, func(*fasthttp.RequestCtx) (string, state.Plan, bool) {
-		return "k", state.PlanEnterprise, true
-	})
 	var ctx fasthttp.RequestCtx
 	b.ReportAllocs()
 	for b.Loop() {
-		h(&ctx)
+		d, _ := l.Allow(context.Background(), "k", state.PlanEnterprise)
+		WriteHeaders(&ctx.Response.Header, d)
 	}
 }
