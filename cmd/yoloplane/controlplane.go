@@ -41,6 +41,7 @@ type controlPlaneFlags struct {
 	nodeID, listen, advertiseHTTP, raftAddr, dataDir, join, secret, logLevel string
 	bootstrap, rateLimits                                                    bool
 	joinTimeout                                                              time.Duration
+	raftTiming                                                               raftTiming
 	maxBody                                                                  int64
 }
 
@@ -60,6 +61,7 @@ func parseControlPlaneFlags(args []string) (controlPlaneFlags, error) {
 	fs.Int64Var(&f.maxBody, "max-body", api.DefaultConfig().MaxBody, "largest request body in bytes; larger uploads get 413")
 	fs.BoolVar(&f.rateLimits, "rate-limits", true, "enforce the per-key plan rate limits; turn off only for load tests")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	f.raftTiming.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return f, err
 	}
@@ -144,6 +146,7 @@ func startVoter(ctx context.Context, f controlPlaneFlags, log *slog.Logger) (*vo
 	rcfg := raftnode.DefaultConfig()
 	rcfg.NodeID, rcfg.DataDir, rcfg.RaftAddr = f.nodeID, filepath.Join(f.dataDir, "raft"), f.raftAddr
 	rcfg.Bootstrap = f.bootstrap
+	f.raftTiming.apply(&rcfg)
 	rcfg.Logger = log.With("subsystem", "raft")
 	node, err := raftnode.Open(rcfg, fsm)
 	if err != nil {

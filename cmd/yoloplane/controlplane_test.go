@@ -89,7 +89,7 @@ func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool)
 // startThreeVoters bootstraps n1 and joins n2 (through n1) and n3 (through
 // n2, which passes the request on to the leader). It returns the voters
 // and the admin key.
-func startThreeVoters(t *testing.T) ([]*voterProc, string) {
+func startThreeVoters(t *testing.T, extra ...string) ([]*voterProc, string) {
 	t.Helper()
 	bin := buildBinary(t)
 	root := t.TempDir()
@@ -98,7 +98,7 @@ func startThreeVoters(t *testing.T) ([]*voterProc, string) {
 		vs = append(vs, &voterProc{id: fmt.Sprintf("n%d", i), listen: freeAddr(t), raft: freeAddr(t),
 			dataDir: filepath.Join(root, fmt.Sprintf("n%d", i))})
 	}
-	startVoterProc(t, bin, vs[0], "--bootstrap")
+	startVoterProc(t, bin, vs[0], append([]string{"--bootstrap"}, extra...)...)
 	waitFor(t, "n1 ready", 20*time.Second, func() bool { h, err := getHealth("http://" + vs[0].listen); return err == nil && h.Ready })
 	secret, err := os.ReadFile(filepath.Join(vs[0].dataDir, "cluster.secret"))
 	if err != nil {
@@ -108,8 +108,11 @@ func startThreeVoters(t *testing.T) ([]*voterProc, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	startVoterProc(t, bin, vs[1], "--join", "http://"+vs[0].listen, "--cluster-secret", strings.TrimSpace(string(secret)))
-	startVoterProc(t, bin, vs[2], "--join", "http://"+vs[1].listen, "--cluster-secret", strings.TrimSpace(string(secret)))
+	join := func(via *voterProc) []string {
+		return append([]string{"--join", "http://" + via.listen, "--cluster-secret", strings.TrimSpace(string(secret))}, extra...)
+	}
+	startVoterProc(t, bin, vs[1], join(vs[0])...)
+	startVoterProc(t, bin, vs[2], join(vs[1])...)
 	for _, v := range vs {
 		waitFor(t, v.id+" ready", 30*time.Second, func() bool { h, err := getHealth("http://" + v.listen); return err == nil && h.Ready })
 	}
