@@ -168,8 +168,12 @@ func (v *voter) serve(ctx context.Context, f controlPlaneFlags, secret string, f
 	if v.limiter, err = ratelimit.New(ratelimit.DefaultConfig(), v.node, fsm); err != nil {
 		return err
 	}
+	blobs, err := blob.New(filepath.Join(f.dataDir, "blobs"))
+	if err != nil {
+		return fmt.Errorf("open blob store: %w", err)
+	}
 	cl, err := cluster.New(cluster.Config{
-		HTTPAddr: f.advertiseHTTP, Secret: secret, Timeout: 10 * time.Second,
+		HTTPAddr: f.advertiseHTTP, Secret: secret, Timeout: 10 * time.Second, Blobs: blobs,
 		Admin: cluster.AdminByUsername(fsm, embedded.AdminUsername, api.HashKey),
 	}, v.node, v.limiter)
 	if err != nil {
@@ -182,10 +186,7 @@ func (v *voter) serve(ctx context.Context, f controlPlaneFlags, secret string, f
 		set.WritePrometheus(ctx)
 		metrics.WriteProcessMetrics(ctx)
 	}, log.With("subsystem", "api"))
-	blobs, err := blob.New(filepath.Join(f.dataDir, "blobs"))
-	if err != nil {
-		return fmt.Errorf("open blob store: %w", err)
-	}
+	blobs.SetFetcher(cl.FetchBlob)
 	var limiter api.Limiter
 	if f.rateLimits {
 		limiter = v.limiter
@@ -193,9 +194,7 @@ func (v *voter) serve(ctx context.Context, f controlPlaneFlags, secret string, f
 	srv.SetBackend(api.Backend{
 		Apply:   v.node.Apply,
 		Limiter: limiter,
-		// TODO: blobs stay on the node that received the upload until peers
-		// fetch missing blobs by hash, so a download from another voter
-		// fails with not found.
+		// Missing blobs are fetched from peers by hash on first use.
 		Blobs:     blobs,
 		LoadModel: noModelLoading,
 		// Derived from the cluster secret, so that every voter accepts the

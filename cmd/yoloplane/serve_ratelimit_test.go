@@ -114,4 +114,3 @@ func committedDayCount(t *testing.T, dataDir, key string) int64 {
 	}
 	return fsm.DayCount(k.ID, state.DayKey(time.Now()))
 }
-

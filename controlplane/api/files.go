@@ -69,6 +69,13 @@ func (s *Server) handleDownload(ctx *fasthttp.RequestCtx) {
 		apierr.Write(ctx, apierr.NotFound("model %s has no file to download", id))
 		return
 	}
+	// A file uploaded through another voter is fetched from it first.
+	if err := s.backend.Blobs.Ensure(ctx, m.FileSHA256); err != nil {
+		s.log.Error("fetch model file from peers failed", "model_id", id, "sha256", m.FileSHA256, "error", err)
+		apierr.Write(ctx, apierr.New(fasthttp.StatusServiceUnavailable, apierr.CodeServiceUnavailable,
+			"model file %s is not on this node and no peer returned it: retry later", m.FileSHA256))
+		return
+	}
 	f, err := s.backend.Blobs.Open(m.FileSHA256)
 	if err != nil {
 		s.log.Error("open model file failed", "model_id", id, "sha256", m.FileSHA256, "error", err)

@@ -41,7 +41,8 @@ const staleTempAge = 24 * time.Hour
 
 // Store is a blob directory. Create one with New.
 type Store struct {
-	dir string
+	dir   string
+	fetch fetchState
 }
 
 // New opens the store in dir, creating dir/sha256 and dir/tmp as needed, and

@@ -7,11 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"sync/atomic"
 	"time"
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/yoloplane/yoloplane/controlplane/blob"
 	"github.com/yoloplane/yoloplane/controlplane/raftnode"
 	"github.com/yoloplane/yoloplane/controlplane/ratelimit"
 	"github.com/yoloplane/yoloplane/controlplane/state"
@@ -43,6 +45,9 @@ type Config struct {
 	Admin func(ctx *fasthttp.RequestCtx) *apierr.Error
 	// Timeout bounds one internal call.
 	Timeout time.Duration
+	// Blobs is the store the blob route serves peers from. Nil serves
+	// none.
+	Blobs *blob.Store
 }
 
 // minSecretLen keeps guessable secrets out: 32 bytes is what GenerateSecret
@@ -72,7 +77,9 @@ type Cluster struct {
 	fsm     *state.FSM
 	limiter *ratelimit.Limiter
 	client  *fasthttp.Client
-	ready   atomic.Bool
+	// blobClient streams blob bodies, which fasthttp.Client would buffer.
+	blobClient *http.Client
+	ready      atomic.Bool
 }
 
 // New returns a Cluster for node, installs it as the node's write
@@ -90,6 +97,7 @@ func New(cfg Config, node *raftnode.Node, limiter *ratelimit.Limiter) (*Cluster,
 			WriteTimeout:        cfg.Timeout,
 			MaxIdleConnDuration: time.Minute,
 		},
+		blobClient: &http.Client{},
 	}
 	node.SetForwarder(c.Forward)
 	if limiter != nil {

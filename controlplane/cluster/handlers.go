@@ -85,6 +85,8 @@ func (c *Cluster) routeInternal(ctx *fasthttp.RequestCtx, path string) {
 		c.handleJoin(ctx)
 	case pathRemove:
 		c.handleRemove(ctx)
+	case pathBlob:
+		c.handleBlob(ctx)
 	default:
 		apierr.Write(ctx, apierr.NotFound("no internal route %s", path))
 	}
