@@ -36,6 +36,8 @@ func main() {
 		err = runServe(os.Args[2:])
 	case "controlplane":
 		err = runControlPlane(os.Args[2:])
+	case "dataplane":
+		err = runDataPlane(os.Args[2:])
 	case "bench":
 		err = runBench(os.Args[2:])
 	case "version", "--version":

@@ -49,8 +49,8 @@ func authenticate(ctx *fasthttp.RequestCtx, v *view) (*wire.Key, *apierr.Error) 
 }
 
 // deploymentNotFound is the error for a deployment that does not exist,
-// is not on this node, or belongs to a workspace the key cannot read; the
-// same message for all three reveals nothing about other workspaces.
+// is not on this node, or belongs to a workspace the key cannot read. One
+// message for all three reveals nothing about other workspaces.
 func deploymentNotFound(id string) *apierr.Error {
 	return apierr.NotFound("deployment %q not found", id)
 }

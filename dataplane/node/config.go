@@ -57,7 +57,7 @@ type Config struct {
 	HeartbeatInterval time.Duration
 	// UsageInterval is the time between two usage batches.
 	UsageInterval time.Duration
-	// QuotaBatch is how many requests one quota lease asks for.
+	// QuotaBatch is the number of requests one quota request wants leased.
 	QuotaBatch int
 	// OfflineLease is how long a node admits a key's predicts without a
 	// lease after a quota request failed, so that an unreachable control
@@ -111,6 +111,7 @@ func (c Config) Validate() error {
 	if c.NodeID == "" {
 		return errors.New("missing node ID: set a name unique in the fleet")
 	}
+
 	if _, ok := regions.Lookup(c.Region); !ok {
 		return fmt.Errorf("invalid region %q: must be a region ID from the catalog, such as %s", c.Region, regions.DefaultRegion)
 	}
@@ -127,6 +128,7 @@ func (c Config) Validate() error {
 			return err
 		}
 	}
+
 	if err := checkControlPlaneURL(c.ControlPlane); err != nil {
 		return err
 	}

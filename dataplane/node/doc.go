@@ -1,6 +1,6 @@
-// Package node runs a regional data-plane node: it follows the fleet state
-// that the control plane publishes, warms a model session for every
-// deployment placed on it, and serves predict, health, metrics and stats for
+// Package node runs a regional data-plane node. It follows the fleet state
+// that the control plane publishes and warms a model session for every
+// deployment placed on it. It serves predict, health, metrics and stats for
 // those deployments on a fasthttp listener.
 //
 // The node is a cache. It keeps serving from the last fleet state it applied

@@ -75,8 +75,10 @@ func (n *Node) appliedVersion() uint64 {
 }
 
 // apply installs a fleet state received from the control plane, persists
-// it and asks the reconciler to act on it. A state older than the applied
-// one, which a voter that lags behind may return, is ignored.
+// it and triggers the reconciler. A state older than the applied one is
+// ignored. NOTE: so a control plane whose versions restart below the
+// applied one, after its data was wiped, is never followed until the
+// node's data directory is wiped too.
 func (n *Node) apply(st wire.FleetState, receivedAt time.Time) {
 	if old := n.view.Load(); old != nil && st.Version < old.state.Version {
 		n.log.Warn("ignored an older fleet state", "subsystem", "watch", "version", st.Version, "applied_version", old.state.Version)

@@ -38,7 +38,7 @@ type Node struct {
 
 	view          atomic.Pointer[view]
 	cpUnreachable atomic.Bool
-	lastContact   atomic.Int64 // Unix nanoseconds of the last answered poll
+	lastContact   atomic.Int64 // Unix nanoseconds of the last successful poll
 	inflight      atomic.Int64
 
 	// mu guards deploys, the runtimes they point to and gossipModels.
@@ -171,7 +171,7 @@ func (n *Node) registerGauges() {
 }
 
 // restoreState installs the persisted fleet state, so that the node serves
-// its deployments before the control plane answers.
+// its deployments before the control plane responds.
 func (n *Node) restoreState() error {
 	p, err := loadState(n.cfg.DataDir)
 	if err != nil {

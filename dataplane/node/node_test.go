@@ -176,12 +176,16 @@ type predictor struct {
 }
 
 func newPredictor(t *testing.T, n *Node) *predictor {
+	return newPredictorAt(t, n.Addr())
+}
+
+func newPredictorAt(t *testing.T, addr string) *predictor {
 	image, err := os.ReadFile(filepath.Join(testshared.Dir(t), "images", "bus.jpg"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	ct, body := predictBody(t, image)
-	return &predictor{t: t, addr: n.Addr(), contentType: ct, body: body}
+	return &predictor{t: t, addr: addr, contentType: ct, body: body}
 }
 
 func (p *predictor) predict(key string) response {
@@ -526,7 +530,7 @@ func TestNodeServesWithoutControlPlane(t *testing.T) {
 	}
 
 	// A restarted node serves from the persisted state and the stored
-	// model file before the control plane answers.
+	// model file before the control plane responds.
 	restarted := startNode(t, cfg)
 	waitReady(t, restarted)
 	p = newPredictor(t, restarted)

@@ -23,15 +23,15 @@ type deployment struct {
 	// status is wire.ModelWarming, wire.ModelReady, wire.ModelFailed or
 	// statusStopped, for the desired model.
 	status string
-	reason string // why status is wire.ModelFailed
+	reason string // failure message when status is wire.ModelFailed
 	// active is the session predicts use: the desired model once warm, and
 	// until then the one that served before, during a replace.
 	active *session
 	// loading is the SHA-256 of the model file being loaded, or empty.
 	loading string
-	// failedSHA is the model file whose last load failed; fetchFailed says
-	// whether the download failed, which is retried after FetchRetry,
-	// rather than the load, which is not retried for the same file.
+	// failedSHA is the model file whose last load failed. fetchFailed is
+	// set when the download failed, which is retried after FetchRetry. A
+	// failed load of a downloaded file is not retried for the same file.
 	failedSHA   string
 	fetchFailed bool
 	failedAt    time.Time
@@ -40,7 +40,7 @@ type deployment struct {
 	latency atomic.Int64
 }
 
-// triggerReconcile asks the reconciler to run without waiting for it.
+// triggerReconcile wakes the reconciler without waiting for it.
 func (n *Node) triggerReconcile() {
 	select {
 	case n.reconcileCh <- struct{}{}:

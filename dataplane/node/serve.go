@@ -70,7 +70,7 @@ func (n *Node) rejectMethod(ctx *fasthttp.RequestCtx, allow string) {
 	ctx.Response.Header.Set("Allow", allow)
 }
 
-// predictOutcome is what servePredict needs to account a request.
+// predictOutcome is the accounting record of one predict request.
 type predictOutcome struct {
 	keyID    string
 	admitted bool // passed the rate limit and reached the pipeline

@@ -80,6 +80,9 @@ func (n *Node) flushUsage(ctx context.Context) {
 	}
 	batch := wire.UsageBatch{NodeID: n.cfg.NodeID, Entries: entries}
 	if err := n.cp.postJSON(ctx, n.cfg.RequestTimeout, wire.PathUsage, batch, nil); err != nil {
+		// NOTE: a batch the control plane applied before the response was
+		// lost is sent again, so usage can be counted twice. Batches carry
+		// no ID the control plane could deduplicate on.
 		n.usage.putBack(entries)
 		n.log.Warn("send usage failed, keeping it for the next batch", "subsystem", "usage", "entries", len(entries), "error", err)
 	}

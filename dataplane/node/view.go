@@ -17,7 +17,7 @@ import (
 const stateFile = "fleet-state.json"
 
 // view is an immutable, indexed fleet state. The node swaps whole views
-// atomically, so a request sees one consistent state.
+// atomically, so a request reads one consistent state.
 type view struct {
 	state      wire.FleetState
 	receivedAt time.Time
