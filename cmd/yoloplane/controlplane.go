@@ -115,7 +115,7 @@ type voter struct {
 	http    *fasthttp.Server
 	// stopFleet ends the fleet controller's reconcile loop.
 	stopFleet context.CancelFunc
-	done    chan error
+	done      chan error
 }
 
 func (v *voter) close() error {
