@@ -301,7 +301,8 @@ func ensureClusterAdmin(ctx context.Context, node *raftnode.Node, fsm *state.FSM
 	now := time.Now().UTC()
 	userID, wsID := ids.New(), ids.New()
 	if _, err := node.Apply(ctx, &state.CreateUser{UserID: userID, WorkspaceID: wsID,
-		Username: embedded.AdminUsername, DisplayName: "Administrator", CreatedAt: now}); err != nil {
+		Username: embedded.AdminUsername, DisplayName: "Administrator", Plan: state.PlanEnterprise,
+		CreatedAt: now}); err != nil {
 		return fmt.Errorf("create admin user: %w", err)
 	}
 	key := api.KeyPrefix + randomHex(20)

@@ -165,11 +165,15 @@ func TestControlPlaneVotersAndRateLimit(t *testing.T) {
 
 	// 61 requests race on one free key over all three nodes: exactly 60
 	// get through, because the leader counts for the whole cluster.
+	free := freeTeamKey(t, "http://"+vs[0].listen, key, "free-team")
+	for _, v := range vs {
+		waitForKey(t, "http://"+v.listen, key, "free-team", free[:7])
+	}
 	var ok, limited atomic.Int64
 	var wg sync.WaitGroup
 	for i := range 61 {
 		wg.Go(func() {
-			status, h, _, err := request("GET", "http://"+vs[i%3].listen+"/api/models", key, nil)
+			status, h, _, err := request("GET", "http://"+vs[i%3].listen+"/api/models", free, nil)
 			switch {
 			case err != nil:
 				t.Errorf("request %d: %v", i, err)
@@ -303,4 +307,20 @@ func listProjectSlugs(v *voterProc, key string) map[string]int {
 		out[p.Slug]++
 	}
 	return out
+}
+
+// waitForKey polls a voter with the admin key until the key with the given
+// prefix is listed in the workspace, so later requests with it do not race
+// the replication of its creation.
+func waitForKey(t *testing.T, baseURL, adminKey, owner, prefix string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		status, _, body, err := request("GET", baseURL+"/api/api-keys?owner="+owner, adminKey, nil)
+		if err == nil && status == http.StatusOK && strings.Contains(string(body), prefix) {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("key %s... not listed on %s within 20s", prefix, baseURL)
 }

@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -15,15 +17,35 @@ import (
 	"github.com/yoloplane/yoloplane/controlplane/state"
 )
 
-// TestServeRateLimitRace sends 61 concurrent requests with the free admin
-// key to `yoloplane serve`: exactly 60 get through.
+// freeTeamKey creates a team workspace, which starts on the free plan, and
+// returns a new API key of it. The admin's own workspace is enterprise.
+func freeTeamKey(t *testing.T, baseURL, adminKey, slug string) string {
+	t.Helper()
+	status, _, body, err := request("POST", baseURL+"/api/teams/create", adminKey, []byte(`{"slug":"`+slug+`"}`))
+	if err != nil || status != http.StatusCreated {
+		t.Fatalf("create team: status %d, err %v: %s", status, err, body)
+	}
+	status, _, body, err = request("POST", baseURL+"/api/api-keys", adminKey, []byte(`{"name":"free","owner":"`+slug+`"}`))
+	if err != nil || status != http.StatusCreated {
+		t.Fatalf("create team key: status %d, err %v: %s", status, err, body)
+	}
+	var created struct{ Key string }
+	if err := json.Unmarshal(body, &created); err != nil || created.Key == "" {
+		t.Fatalf("create team key: %v: %s", err, body)
+	}
+	return created.Key
+}
+
+// TestServeRateLimitRace sends 61 concurrent requests with a free-plan key
+// to `yoloplane serve`: exactly 60 get through.
 func TestServeRateLimitRace(t *testing.T) {
 	s := startServer(t, t.TempDir())
+	key := freeTeamKey(t, s.baseURL, s.key, "free-team")
 	var ok, limited atomic.Int64
 	var wg sync.WaitGroup
 	for i := range 61 {
 		wg.Go(func() {
-			status, h, _, err := request("GET", s.baseURL+"/api/projects", s.key, nil)
+			status, h, _, err := request("GET", s.baseURL+"/api/projects", key, nil)
 			switch {
 			case err != nil:
 				t.Errorf("request %d: %v", i, err)
@@ -63,8 +85,12 @@ func TestServeDayCountSurvivesRestart(t *testing.T) {
 	}
 	// The minute window starts again on a new leader; only the day count
 	// is committed.
-	if got := h.Get("X-RateLimit-Remaining"); got != "59" {
-		t.Errorf("X-RateLimit-Remaining after restart = %q, want 59 (a new minute window)", got)
+	limit, err := strconv.Atoi(h.Get("X-RateLimit-Limit"))
+	if err != nil {
+		t.Fatalf("X-RateLimit-Limit = %q: %v", h.Get("X-RateLimit-Limit"), err)
+	}
+	if got, want := h.Get("X-RateLimit-Remaining"), strconv.Itoa(limit-1); got != want {
+		t.Errorf("X-RateLimit-Remaining after restart = %q, want %s (a new minute window)", got, want)
 	}
 	stopServer(t, s)
 
