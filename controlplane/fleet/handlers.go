@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"encoding/json"
+	"io"
 	"strconv"
 	"strings"
 
@@ -35,13 +36,40 @@ func (s *Service) Wrap(next fasthttp.RequestHandler) fasthttp.RequestHandler {
 				"internal fleet route: send the cluster secret in %s", wire.HeaderSecret))
 			return
 		}
-		if len(ctx.PostBody()) > maxFleetBody {
-			apierr.Write(ctx, apierr.New(fasthttp.StatusRequestEntityTooLarge, apierr.CodePayloadTooLarge,
-				"fleet request body of %d bytes is over the maximum of %d", len(ctx.PostBody()), maxFleetBody))
+		if e := readFleetBody(ctx); e != nil {
+			apierr.Write(ctx, e)
 			return
 		}
 		s.route(ctx, path)
 	}
+}
+
+// readFleetBody reads a streamed request body into the request, so that
+// handlers can use PostBody, and rejects bodies over maxFleetBody. The API
+// server streams bodies, and PostBody on a stream would read it unbounded.
+func readFleetBody(ctx *fasthttp.RequestCtx) *apierr.Error {
+	tooLarge := func(n int) *apierr.Error {
+		return apierr.New(fasthttp.StatusRequestEntityTooLarge, apierr.CodePayloadTooLarge,
+			"fleet request body of %d bytes is over the maximum of %d", n, maxFleetBody)
+	}
+	if cl := ctx.Request.Header.ContentLength(); cl > maxFleetBody {
+		return tooLarge(cl)
+	}
+	if !ctx.Request.IsBodyStream() {
+		if n := len(ctx.PostBody()); n > maxFleetBody {
+			return tooLarge(n)
+		}
+		return nil
+	}
+	body, err := io.ReadAll(io.LimitReader(ctx.RequestBodyStream(), maxFleetBody+1))
+	if err != nil {
+		return apierr.New(fasthttp.StatusBadRequest, apierr.CodeBadRequest, "read fleet request body: %v", err)
+	}
+	if len(body) > maxFleetBody {
+		return tooLarge(len(body))
+	}
+	ctx.Request.SetBody(body)
+	return nil
 }
 
 func (s *Service) route(ctx *fasthttp.RequestCtx, path string) {
