@@ -153,7 +153,7 @@ func (s *Server) deploymentOps(ctx *fasthttp.RequestCtx, op string, d state.Depl
 	case "health":
 		s.deploymentHealth(ctx, d)
 	case "predict":
-		s.proxyPredict(ctx, d)
+		s.proxyPredict(ctx, d, contract)
 	case "metrics":
 		s.deploymentMetrics(ctx, d, contract)
 	case "logs":

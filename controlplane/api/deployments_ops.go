@@ -38,9 +38,8 @@ func notServing(d state.Deployment) *apierr.Error {
 
 // proxyPredict forwards the request body and Authorization header to a
 // node that serves d, trying the next node when one cannot be reached.
-// NOTE: nodes respond in the ID-route shape, so owner-route predicts get
-// that shape too until nodes serve the contract's PredictResponse.
-func (s *Server) proxyPredict(ctx *fasthttp.RequestCtx, d state.Deployment) {
+// With contract set the node returns the contract's PredictResponse.
+func (s *Server) proxyPredict(ctx *fasthttp.RequestCtx, d state.Deployment, contract bool) {
 	addrs := s.servingAddrs(d)
 	if len(addrs) == 0 {
 		s.drainAndFail(ctx, notServing(d))
@@ -58,6 +57,9 @@ func (s *Server) proxyPredict(ctx *fasthttp.RequestCtx, d state.Deployment) {
 	req.Header.SetMethod(fasthttp.MethodPost)
 	req.Header.SetContentTypeBytes(ctx.Request.Header.ContentType())
 	req.Header.SetBytesV(fasthttp.HeaderAuthorization, ctx.Request.Header.Peek(fasthttp.HeaderAuthorization))
+	if contract {
+		req.Header.Set(wire.HeaderPredictShape, wire.PredictShapeContract)
+	}
 	req.SetBody(body)
 	for _, addr := range addrs {
 		req.SetRequestURI("http://" + addr + "/api/deployments/" + d.ID + "/predict")

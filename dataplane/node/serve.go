@@ -126,7 +126,11 @@ func (n *Node) predict(ctx *fasthttp.RequestCtx, v *view, d *wire.Deployment, id
 		return out
 	}
 	out.admitted = true
-	n.handler.Serve(ctx, predictapi.Target{ID: d.ID, Name: d.Name, Model: s.model}, predictapi.ShapeSeed)
+	shape := predictapi.ShapeSeed
+	if string(ctx.Request.Header.Peek(wire.HeaderPredictShape)) == wire.PredictShapeContract {
+		shape = predictapi.ShapeContract
+	}
+	n.handler.Serve(ctx, predictapi.Target{ID: d.ID, Name: d.Name, Model: s.model}, shape)
 	out.handled = true
 	q.setHeaders(&ctx.Response.Header)
 	return out

@@ -30,6 +30,14 @@ const (
 	PathQuota = "/internal/v1/fleet/quota"
 )
 
+// HeaderPredictShape on a node's predict route selects the response body.
+// The control plane sets it to PredictShapeContract when it proxies an
+// owner-route predict. Without it a node returns the ID-route shape.
+const HeaderPredictShape = "X-Yoloplane-Predict-Shape"
+
+// PredictShapeContract asks for the API contract's PredictResponse.
+const PredictShapeContract = "contract"
+
 // Routes served by data-plane nodes for the control plane, besides the
 // public predict route.
 const (
