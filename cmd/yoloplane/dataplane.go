@@ -30,7 +30,7 @@ func parseDataPlaneFlags(args []string) (node.Config, string, error) {
 	fs.StringVar(&cfg.AdvertiseHTTP, "advertise-http", "", "host:port the control plane and peers reach --listen at; empty means the bound --listen address")
 	fs.StringVar(&cfg.GossipBind, "gossip", cfg.GossipBind, "address of the region's gossip pool (host:port, UDP and TCP); empty disables gossip")
 	fs.Var(&join, "join", "gossip address (host:port) of a node already in the region's pool; repeat for several")
-	fs.StringVar(&cfg.ControlPlane, "control-plane", "", "base URL of a control-plane voter, such as http://10.0.0.1:8080 (required)")
+	fs.StringVar(&cfg.ControlPlane, "control-plane", "", "base URL of a control-plane voter, such as http://10.0.0.1:8080, or a comma-separated list of voter URLs to fail over between (required)")
 	fs.StringVar(&cfg.DataDir, "data", "", "data directory for the cached fleet state and model files (required)")
 	fs.StringVar(&secretFile, "secret-file", "", "file that contains the cluster secret (default $YOLOPLANE_CLUSTER_SECRET)")
 	fs.IntVar(&cfg.Capacity, "capacity", cfg.Capacity, "deployments the node keeps warm at once")

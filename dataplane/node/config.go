@@ -33,7 +33,8 @@ type Config struct {
 	// GossipJoin lists host:port gossip addresses of existing members.
 	GossipJoin []string
 	// ControlPlane is the base URL of a control-plane voter, such as
-	// http://10.0.0.1:8080.
+	// http://10.0.0.1:8080, or a comma-separated list of several voters'
+	// URLs that the node fails over between.
 	ControlPlane string
 	// Secret is the cluster secret sent on internal routes and required on
 	// the node's own internal route.
@@ -129,7 +130,7 @@ func (c Config) Validate() error {
 		}
 	}
 
-	if err := checkControlPlaneURL(c.ControlPlane); err != nil {
+	if err := checkControlPlaneURLs(c.ControlPlane); err != nil {
 		return err
 	}
 	if c.Secret == "" {
@@ -196,10 +197,20 @@ func checkHostPort(field, addr string) error {
 	return nil
 }
 
-func checkControlPlaneURL(raw string) error {
-	if raw == "" {
+func checkControlPlaneURLs(list string) error {
+	urls := splitControlPlanes(list)
+	if len(urls) == 0 {
 		return errors.New("missing control-plane URL, such as http://10.0.0.1:8080")
 	}
+	for _, u := range urls {
+		if err := checkControlPlaneURL(u); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func checkControlPlaneURL(raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return fmt.Errorf("invalid control-plane URL %q: %w", raw, err)

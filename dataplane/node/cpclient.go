@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/yoloplane/yoloplane/controlplane/blob"
@@ -19,33 +20,78 @@ import (
 // errNotModified reports a watch that ended without a newer state.
 var errNotModified = errors.New("fleet state not modified")
 
-// cpClient calls the control plane's internal fleet routes. It is safe for
-// concurrent use.
+// cpClient calls the control plane's internal fleet routes. It knows one
+// or more voter base URLs and sticks to the one that last answered. When a
+// voter cannot be reached, a call moves on to the next, so a node survives
+// the loss of any voter it lists. It is safe for concurrent use.
 type cpClient struct {
-	base   string
-	secret string
-	http   *http.Client
+	bases   []string
+	current atomic.Int64 // index into bases of the voter that last answered
+	secret  string
+	http    *http.Client
 }
 
-func newCPClient(base, secret string) *cpClient {
-	return &cpClient{
-		base:   strings.TrimRight(base, "/"),
+// newCPClient takes a comma-separated list of base URLs, which Config's
+// Validate checked.
+func newCPClient(bases, secret string) *cpClient {
+	c := &cpClient{
 		secret: secret,
 		// Every call sets its own deadline through its context.
 		http: &http.Client{},
 	}
+	for _, b := range splitControlPlanes(bases) {
+		c.bases = append(c.bases, strings.TrimRight(b, "/"))
+	}
+	return c
 }
 
-func (c *cpClient) newRequest(ctx context.Context, method, path string, body io.Reader) (*http.Request, error) {
-	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
-	if err != nil {
-		return nil, err
+// splitControlPlanes returns the non-empty entries of a comma-separated
+// URL list.
+func splitControlPlanes(list string) []string {
+	var out []string
+	for _, b := range strings.Split(list, ",") {
+		if b = strings.TrimSpace(b); b != "" {
+			out = append(out, b)
+		}
 	}
-	req.Header.Set(wire.HeaderSecret, c.secret)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+	return out
+}
+
+// do sends a request to the current voter, and to each other voter in
+// turn while the previous one cannot be reached. body may be nil. A voter
+// that answers with any status ends the search, because it is up and the
+// next call would get the same answer.
+func (c *cpClient) do(ctx context.Context, method, path string, body []byte) (*http.Response, error) {
+	start := int(c.current.Load())
+	var lastErr error
+	for i := range c.bases {
+		idx := (start + i) % len(c.bases)
+		var r io.Reader
+		if body != nil {
+			r = bytes.NewReader(body)
+		}
+		req, err := http.NewRequestWithContext(ctx, method, c.bases[idx]+path, r)
+		if err != nil {
+			return nil, err
+		}
+		req.Header.Set(wire.HeaderSecret, c.secret)
+		if body != nil {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		resp, err := c.http.Do(req)
+		if err == nil {
+			c.current.Store(int64(idx))
+			return resp, nil
+		}
+		lastErr = err
+		if ctx.Err() != nil {
+			break
+		}
 	}
-	return req, nil
+	// The next call starts at the voter after the one tried first, so a
+	// node that lost its voter moves on even when every call times out.
+	c.current.CompareAndSwap(int64(start), int64((start+1)%len(c.bases)))
+	return nil, lastErr
 }
 
 // watch long-polls for a state newer than since. It returns errNotModified
@@ -53,11 +99,7 @@ func (c *cpClient) newRequest(ctx context.Context, method, path string, body io.
 func (c *cpClient) watch(ctx context.Context, since uint64, timeout time.Duration) (*wire.FleetState, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	req, err := c.newRequest(ctx, http.MethodGet, wire.PathWatch+"?since="+strconv.FormatUint(since, 10), nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := c.http.Do(req)
+	resp, err := c.do(ctx, http.MethodGet, wire.PathWatch+"?since="+strconv.FormatUint(since, 10), nil)
 	if err != nil {
 		return nil, fmt.Errorf("watch fleet state: %w", err)
 	}
@@ -84,11 +126,7 @@ func (c *cpClient) postJSON(ctx context.Context, timeout time.Duration, path str
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	req, err := c.newRequest(ctx, http.MethodPost, path, bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	resp, err := c.http.Do(req)
+	resp, err := c.do(ctx, http.MethodPost, path, body)
 	if err != nil {
 		return fmt.Errorf("post %s: %w", path, err)
 	}
@@ -111,11 +149,7 @@ func (c *cpClient) postJSON(ctx context.Context, timeout time.Duration, path str
 func (c *cpClient) fetchBlob(ctx context.Context, timeout time.Duration, store *blob.Store, sha string) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	req, err := c.newRequest(ctx, http.MethodGet, wire.PathBlobs+sha, nil)
-	if err != nil {
-		return err
-	}
-	resp, err := c.http.Do(req)
+	resp, err := c.do(ctx, http.MethodGet, wire.PathBlobs+sha, nil)
 	if err != nil {
 		return fmt.Errorf("download model file %s: %w", sha, err)
 	}
