@@ -1,6 +1,6 @@
 // Command yoloplane is the single Yoloplane binary: the embedded server
-// (serve), the load generator (bench) and, later, the control-plane and
-// data-plane node roles. Each subcommand parses its own flags and hands off
+// (serve), the control-plane voter (controlplane), the data-plane node
+// (dataplane) and the load generator (bench). Each subcommand parses its own flags and hands off
 // to a library package.
 package main
 
@@ -17,10 +17,16 @@ var version = "dev"
 const usage = `yoloplane: self-hosted Ultralytics Platform API and YOLO inference gateway
 
 Usage:
-  yoloplane serve [--listen ADDR] [--data DIR] [--model FILE]...
+  yoloplane serve [--listen ADDR] [--data DIR] [--model FILE]... [--node-listen ADDR | --no-node]
+  yoloplane controlplane --node-id ID --data DIR ...
+  yoloplane dataplane --node-id ID --region REGION --control-plane URL[,URL...] --data DIR --secret-file FILE
   yoloplane bench --url URL --file IMG --api-key KEY [--concurrency N] [--duration D] [--rate R] [--json]
   yoloplane bench --raw --model FILE [--file IMG] [--duration D]
   yoloplane version
+
+serve runs one data-plane node in its own process, in the default region
+(us-central1), on --node-listen (default 127.0.0.1:0, a free port), so that
+deployments work without another process.
 
 Run "yoloplane COMMAND --help" for the flags of a command.
 `

@@ -14,6 +14,7 @@ import (
 	"github.com/yoloplane/yoloplane/controlplane/api"
 	"github.com/yoloplane/yoloplane/controlplane/embedded"
 	"github.com/yoloplane/yoloplane/dataplane/predict"
+	"github.com/yoloplane/yoloplane/regions"
 )
 
 // stringList is a repeatable string flag.
@@ -35,6 +36,8 @@ func runServe(args []string) error {
 	fs.IntVar(&cfg.Predict.Slots, "slots", cfg.Predict.Slots, "predicts that may run one model's session at the same time")
 	fs.IntVar(&cfg.Predict.Session.IntraOpThreads, "threads", cfg.Predict.Session.IntraOpThreads, "ONNX Runtime intra-op threads per session")
 	fs.Int64Var(&cfg.Predict.MaxPixels, "max-pixels", cfg.Predict.MaxPixels, "largest image accepted, in pixels (width times height), checked before decoding")
+	fs.StringVar(&cfg.NodeListen, "node-listen", embedded.DefaultNodeListen, "address the in-process data-plane node listens on (host:port); it serves deployments in "+regions.DefaultRegion+", and port 0 picks a free port")
+	fs.BoolVar(&cfg.DisableNode, "no-node", false, "run no in-process data-plane node, so that only nodes started with yoloplane dataplane serve deployments")
 	rateLimits := fs.Bool("rate-limits", true, "enforce the per-key plan rate limits; turn off only for load tests")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
@@ -63,6 +66,9 @@ func runServe(args []string) error {
 		return err
 	}
 	fmt.Printf("Serving on http://%s (models: %d)\n", srv.Addr(), len(models))
+	if addr := srv.NodeAddr(); addr != "" {
+		fmt.Printf("Data-plane node %s serving deployments in %s on http://%s\n", embedded.InProcessNodeID, regions.DefaultRegion, addr)
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Wait() }()
 	select {

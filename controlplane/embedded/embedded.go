@@ -27,6 +27,7 @@ import (
 	"github.com/yoloplane/yoloplane/controlplane/state"
 	"github.com/yoloplane/yoloplane/dataplane/accounting"
 	"github.com/yoloplane/yoloplane/dataplane/inference"
+	"github.com/yoloplane/yoloplane/dataplane/node"
 	"github.com/yoloplane/yoloplane/dataplane/predict"
 	"github.com/yoloplane/yoloplane/shared/ids"
 )
@@ -50,6 +51,13 @@ type Config struct {
 	// DisableRateLimits turns the per-key plan rate limits off, for load
 	// tests.
 	DisableRateLimits bool
+	// NodeListen is the host:port of the in-process data-plane node that
+	// serves deployments in the default region. Empty means
+	// DefaultNodeListen.
+	NodeListen string
+	// DisableNode leaves the in-process data-plane node off, so that only
+	// external nodes serve deployments.
+	DisableNode bool
 }
 
 // Validate reports the first invalid field.
@@ -78,6 +86,8 @@ type Server struct {
 	http    *fasthttp.Server
 	ln      net.Listener
 	done    chan error
+
+	dataNode *node.Node // nil when Config.DisableNode is set
 
 	stopPurge context.CancelFunc
 	stopFleet context.CancelFunc
@@ -167,11 +177,18 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	}
 	s.ln = ln
 	s.http = s.api.FastHTTPServer()
-	if err := s.startFleet(log); err != nil {
+	clusterSecret, err := s.startFleet(log)
+	if err != nil {
 		s.Close()
 		return nil, err
 	}
 	go func() { s.done <- s.http.Serve(ln) }()
+	if !cfg.DisableNode {
+		if err := s.startNode(clusterSecret, log); err != nil {
+			s.Close()
+			return nil, err
+		}
+	}
 
 	if err := s.registerModels(ctx); err != nil {
 		s.Close()
@@ -196,6 +213,11 @@ func (s *Server) Close() error {
 	var errs []error
 	if s.stopPurge != nil {
 		s.stopPurge()
+	}
+	// The node goes first, so that its last usage batch reaches the
+	// listener.
+	if s.dataNode != nil {
+		errs = append(errs, s.dataNode.Close())
 	}
 	if s.stopFleet != nil {
 		s.stopFleet()

@@ -16,7 +16,7 @@ import (
 
 // ClusterSecretFile holds the secret data-plane nodes send on the internal
 // fleet routes, so that nodes can join the embedded control plane with
-// --cluster-secret set to its content.
+// --secret-file pointing at it.
 const ClusterSecretFile = "cluster.secret"
 
 // loadClusterSecret reads DATA/cluster.secret, creating a random one on
@@ -41,22 +41,23 @@ func loadClusterSecret(path string) (string, error) {
 }
 
 // startFleet starts the fleet controller, installs it in the API and puts
-// its internal routes in front of the HTTP handler. Call it before Serve.
-func (s *Server) startFleet(log *slog.Logger) error {
+// its internal routes in front of the HTTP handler. It returns the cluster
+// secret. Call it before Serve.
+func (s *Server) startFleet(log *slog.Logger) (string, error) {
 	secret, err := loadClusterSecret(filepath.Join(s.cfg.DataDir, ClusterSecretFile))
 	if err != nil {
-		return err
+		return "", err
 	}
 	cfg := fleet.DefaultConfig()
 	cfg.Secret = secret
 	fl, err := fleet.New(cfg, s.fsm, s.node, s.blobs, nil, log.With("subsystem", "fleet"))
 	if err != nil {
-		return err
+		return "", err
 	}
 	s.api.SetFleet(fl)
 	s.http.Handler = fl.Wrap(s.http.Handler)
 	ctx, stop := context.WithCancel(context.Background())
 	s.stopFleet = stop
 	go fl.Run(ctx)
-	return nil
+	return secret, nil
 }
