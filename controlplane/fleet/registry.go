@@ -99,13 +99,15 @@ func (s *Service) nodeVersion(nodeID string) uint64 {
 }
 
 // ServingAddrs returns the HTTP addresses of the live nodes that report a
-// deployment ready, in placement order. The REST API proxies predicts to
+// deployment ready, or replacing while the previous revision serves, in
+// placement order. The REST API proxies predicts to
 // them.
 func (s *Service) ServingAddrs(deploymentID string, nodeIDs []string) []string {
 	var out []string
 	for _, id := range nodeIDs {
 		n, ok := s.node(id)
-		if ok && n.Live && n.Deployments[deploymentID] == wire.ModelReady {
+		st := n.Deployments[deploymentID]
+		if ok && n.Live && (st == wire.ModelReady || st == wire.ModelReplacing) {
 			out = append(out, n.HTTPAddr)
 		}
 	}

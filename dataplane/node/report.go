@@ -70,6 +70,9 @@ func (n *Node) heartbeat() wire.Heartbeat {
 			continue
 		}
 		hb.Deployments[id] = rt.status
+		if rt.status == wire.ModelWarming && rt.active != nil {
+			hb.Deployments[id] = wire.ModelReplacing
+		}
 		if rt.status == wire.ModelFailed {
 			if hb.Errors == nil {
 				hb.Errors = make(map[string]string)

@@ -106,6 +106,9 @@ const (
 	ModelWarming = "warming"
 	ModelReady   = "ready"
 	ModelFailed  = "failed"
+	// ModelReplacing means the node still serves the previous revision
+	// while it warms the new one, so predicts may go to it.
+	ModelReplacing = "replacing"
 )
 
 // Heartbeat is a node's periodic report to the control plane.
