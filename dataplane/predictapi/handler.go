@@ -6,6 +6,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -35,12 +37,18 @@ type Handler struct {
 	MaxBody int64
 	// AllowURLSource enables http(s) URLs in the source field.
 	AllowURLSource bool
+	// AllowPrivateURLs lets URL sources reach loopback and private
+	// addresses. Tests use it; a server exposed to clients must not.
+	AllowPrivateURLs bool
 	Recorder       *accounting.Recorder
 	Logger         *slog.Logger
 	Started        time.Time
 	Version        string
-	// Timeout bounds how long a request waits for an inference slot.
+	// Timeout bounds the whole predict, from parsing to the response.
 	Timeout time.Duration
+
+	fetcherOnce sync.Once
+	urlFetcher  *URLFetcher
 }
 
 // Target is the model a predict runs on.
@@ -70,21 +78,21 @@ func (h *Handler) serve(ctx *fasthttp.RequestCtx, t Target, shape Shape, start t
 		return h.rejectLargeBody(ctx)
 	}
 	if err != nil {
-		return h.fail(ctx, t, apierr.Validation("failed to read the request body: %v", err))
-	}
-	opts := Options{AllowURLSource: h.AllowURLSource}
-	if shape == ShapeContract {
-		opts.StatusUnsupportedMedia = http.StatusBadRequest
-	}
-	req, err := Parse(string(ctx.Request.Header.ContentType()), body, opts)
-	if err != nil {
-		return h.fail(ctx, t, err)
+		return h.fail(ctx, t, apierr.Validation("failed to read the request body: %s", bodyReadProblem(err)))
 	}
 	c := context.Context(ctx)
 	if h.Timeout > 0 {
 		var cancel context.CancelFunc
 		c, cancel = context.WithTimeout(ctx, h.Timeout)
 		defer cancel()
+	}
+	opts := Options{Fetcher: h.fetcher(), Context: c}
+	if shape == ShapeContract {
+		opts.StatusUnsupportedMedia = http.StatusBadRequest
+	}
+	req, err := Parse(string(ctx.Request.Header.ContentType()), body, opts)
+	if err != nil {
+		return h.fail(ctx, t, err)
 	}
 	res, err := t.Model.Predict(c, req.Image, req.Params)
 	if err != nil {
@@ -110,6 +118,22 @@ func (h *Handler) serve(ctx *fasthttp.RequestCtx, t Target, shape Shape, start t
 		h.Recorder.Observe(t.ID, http.StatusOK, &res.Timings)
 	}
 	return http.StatusOK
+}
+
+// fetcher returns the URL fetcher, built on first use, or nil when URL
+// sources are off.
+func (h *Handler) fetcher() *URLFetcher {
+	if !h.AllowURLSource {
+		return nil
+	}
+	h.fetcherOnce.Do(func() {
+		timeout := h.Timeout
+		if timeout <= 0 {
+			timeout = 30 * time.Second
+		}
+		h.urlFetcher = NewURLFetcher(h.MaxBody, timeout, h.AllowPrivateURLs)
+	})
+	return h.urlFetcher
 }
 
 // readBody returns the request body, reading at most MaxBody bytes. The
@@ -153,7 +177,28 @@ func (h *Handler) fail(ctx *fasthttp.RequestCtx, t Target, err error) int {
 		h.Logger.Error("predict failed", "model_id", t.ID, "error", err)
 	}
 	apierr.Write(ctx, e)
+	if e == errBusy {
+		ctx.Response.Header.Set("Retry-After", "1")
+	}
 	return e.Status
+}
+
+// errBusy is the response to a predict that ran past the server's predict
+// timeout, which happens when requests queue for the model faster than it
+// serves them.
+var errBusy = apierr.New(http.StatusServiceUnavailable, apierr.CodeServiceUnavailable,
+	"the predict did not finish within the server's predict timeout because the server is busy: retry after a second")
+
+// bodyReadProblem describes a failed body read without transport internals.
+func bodyReadProblem(err error) string {
+	msg := err.Error()
+	if strings.Contains(msg, "chunk") || strings.Contains(msg, "hex number") {
+		return "the chunked transfer encoding is invalid"
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		return "the body ended before its declared length"
+	}
+	return "the connection failed while the body was sent"
 }
 
 // MapError turns a pipeline error into the API error the client receives.
@@ -168,8 +213,7 @@ func MapError(err error) *apierr.Error {
 		errors.Is(err, vision.ErrCorrupt), errors.Is(err, vision.ErrAnimated):
 		return apierr.Validation("%s", err.Error())
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
-		return apierr.New(http.StatusServiceUnavailable, apierr.CodeServiceUnavailable,
-			"the model is busy and the request timed out waiting for it: retry later")
+		return errBusy
 	}
 	return apierr.Internal
 }

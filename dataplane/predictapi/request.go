@@ -11,7 +11,9 @@ package predictapi
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -52,10 +54,12 @@ type Request struct {
 
 // Options controls parsing.
 type Options struct {
-	// AllowURLSource enables `source` values that are http(s) URLs. It is
-	// off by default because fetching user-given URLs lets clients make the
-	// server connect anywhere it can reach.
-	AllowURLSource bool
+	// Fetcher downloads `source` values that are http(s) URLs. Nil turns
+	// URL sources off, the default, because fetching user-given URLs makes
+	// the server connect wherever a client asks.
+	Fetcher *URLFetcher
+	// Context bounds URL fetches; nil means context.Background.
+	Context context.Context
 	// StatusUnsupportedMedia is the status for a non-multipart body: 415 on
 	// ID routes; owner routes use 400 because the contract lists no 415.
 	StatusUnsupportedMedia int
@@ -121,7 +125,7 @@ func readForm(body []byte, boundary string) (*form, error) {
 			break
 		}
 		if err != nil {
-			return nil, apierr.Validation("malformed multipart body: %v", err)
+			return nil, malformedMultipart(err)
 		}
 		name := part.FormName()
 		if name == "file" {
@@ -130,9 +134,20 @@ func readForm(body []byte, boundary string) (*form, error) {
 			}
 			data, err := io.ReadAll(part)
 			if err != nil {
-				return nil, apierr.Validation("malformed multipart body in field file: %v", err)
+				return nil, malformedMultipart(err)
 			}
 			f.file, f.hasFile = data, true
+			continue
+		}
+		if !knownFields[name] {
+			if part.FileName() != "" {
+				return nil, apierr.Validation("unknown file field %q: send the image in the multipart field named file", truncate(name, 40))
+			}
+			// Other text fields are ignored, as the platform ignores fields
+			// it does not know; they are read only up to a bound.
+			if _, err := io.Copy(io.Discard, io.LimitReader(part, MaxSourceLen)); err != nil {
+				return nil, malformedMultipart(err)
+			}
 			continue
 		}
 		limit := int64(maxFieldLen)
@@ -141,10 +156,13 @@ func readForm(body []byte, boundary string) (*form, error) {
 		}
 		data, err := io.ReadAll(io.LimitReader(part, limit+1))
 		if err != nil {
-			return nil, apierr.Validation("malformed multipart body in field %s: %v", truncate(name, 40), err)
+			return nil, malformedMultipart(err)
 		}
 		if int64(len(data)) > limit {
-			return nil, apierr.Validation("field %s is longer than %d characters", truncate(name, 40), limit)
+			if name == "source" {
+				return nil, apierr.Validation("field source is longer than %d characters: send larger images as a file in the multipart field file", limit)
+			}
+			return nil, apierr.Validation("field %s is longer than %d characters", name, limit)
 		}
 		if _, dup := f.fields[name]; dup {
 			return nil, apierr.Validation("field %s is given more than once", truncate(name, 40))
@@ -152,6 +170,26 @@ func readForm(body []byte, boundary string) (*form, error) {
 		f.fields[name] = string(data)
 	}
 	return f, nil
+}
+
+// knownFields are the predict form fields of the platform's API. The
+// contract's bits field applies to depth models only and is accepted and
+// ignored.
+var knownFields = map[string]bool{
+	"file": true, "source": true, "conf": true, "iou": true, "imgsz": true,
+	"normalize": true, "decimals": true, "bits": true,
+}
+
+// malformedMultipart explains a multipart parse failure in terms of what
+// the client can change.
+func malformedMultipart(err error) error {
+	switch {
+	case errors.Is(err, multipart.ErrMessageTooLarge):
+		return apierr.Validation("multipart body has too many parts or part headers: send the file and the documented fields only")
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return apierr.Validation("malformed multipart body: it ends early or its parts do not match the boundary in Content-Type")
+	}
+	return apierr.Validation("malformed multipart body: %v; check that the boundary in Content-Type matches the body", err)
 }
 
 func buildRequest(f *form, opts Options) (*Request, error) {
@@ -209,10 +247,14 @@ func decodeSource(source string, opts Options) ([]byte, error) {
 		return nil, apierr.Validation("field source is empty: give a base64-encoded image")
 	}
 	if strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://") {
-		if !opts.AllowURLSource {
+		if opts.Fetcher == nil {
 			return nil, apierr.Validation("URL sources are disabled on this server: upload the image in the field file, or start the server with --allow-url-source")
 		}
-		return nil, apierr.Validation("URL sources are not implemented yet: upload the image in the field file")
+		ctx := opts.Context
+		if ctx == nil {
+			ctx = context.Background()
+		}
+		return opts.Fetcher.Fetch(ctx, s)
 	}
 	if i := strings.Index(s, ";base64,"); strings.HasPrefix(s, "data:") && i >= 0 {
 		s = s[i+len(";base64,"):]
@@ -226,8 +268,11 @@ func decodeSource(source string, opts Options) ([]byte, error) {
 }
 
 func parseFloatField(name, v string, lo, hi float64) (float32, error) {
-	f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-	if err != nil || f != f {
+	v = strings.TrimSpace(v)
+	f, err := strconv.ParseFloat(v, 64)
+	// ParseFloat also takes hexadecimal, underscores, "inf" and "nan";
+	// a form field is plain decimal.
+	if err != nil || f != f || strings.ContainsAny(v, "xXpP_iInN") {
 		return 0, apierr.Validation("field %s must be a number between %g and %g, got %q", name, lo, hi, truncate(v, 20))
 	}
 	if f < lo || f > hi {

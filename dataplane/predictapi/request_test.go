@@ -5,9 +5,12 @@ import (
 	"encoding/base64"
 	"errors"
 	"mime/multipart"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/yoloplane/yoloplane/shared/apierr"
 )
@@ -171,4 +174,92 @@ func FuzzParse(f *testing.F) {
 			t.Fatal("accepted a request without an image")
 		}
 	})
+}
+
+func TestParseUnknownFields(t *testing.T) {
+	var buf bytes.Buffer
+	w := multipart.NewWriter(&buf)
+	part, _ := w.CreateFormFile("image", "bus.jpg")
+	part.Write([]byte("x"))
+	w.Close()
+	_, err := Parse(w.FormDataContentType(), buf.Bytes(), Options{})
+	var e *apierr.Error
+	if !errors.As(err, &e) || !strings.Contains(e.Message, "field named file") {
+		t.Errorf("file under another name: error %v, want a message naming the file field", err)
+	}
+
+	ct, body := multipartForm(t, []byte("x"), "comment", strings.Repeat("y", 200), "bits", "8")
+	if _, err := Parse(ct, body, Options{}); err != nil {
+		t.Errorf("unknown text field: %v, want it ignored", err)
+	}
+}
+
+func TestParseRejectsNonDecimal(t *testing.T) {
+	for _, v := range []string{"0x1p-2", "1_0", "inf", "Infinity"} {
+		ct, body := multipartForm(t, []byte("x"), "conf", v)
+		if _, err := Parse(ct, body, Options{}); err == nil {
+			t.Errorf("conf %q accepted, want a 400", v)
+		}
+	}
+}
+
+func TestParseSourceTooLongNamesFile(t *testing.T) {
+	ct, body := multipartForm(t, nil, "source", strings.Repeat("A", MaxSourceLen+1))
+	_, err := Parse(ct, body, Options{})
+	if err == nil || !strings.Contains(err.Error(), "field file") {
+		t.Errorf("long source: error %v, want a pointer to the file field", err)
+	}
+}
+
+func TestParseURLSource(t *testing.T) {
+	image := []byte("\x89PNG served")
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/bus.png" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Write(image)
+	}))
+	defer srv.Close()
+
+	allowed := Options{Fetcher: NewURLFetcher(1<<20, 5*time.Second, true)}
+	ct, body := multipartForm(t, nil, "source", srv.URL+"/bus.png")
+	req, err := Parse(ct, body, allowed)
+	if err != nil {
+		t.Fatalf("URL source: %v", err)
+	}
+	if !bytes.Equal(req.Image, image) {
+		t.Errorf("fetched %q, want %q", req.Image, image)
+	}
+
+	ct, body = multipartForm(t, nil, "source", srv.URL+"/missing.png")
+	if _, err := Parse(ct, body, allowed); err == nil || !strings.Contains(err.Error(), "404") {
+		t.Errorf("missing URL: error %v, want one naming HTTP 404", err)
+	}
+
+	small := Options{Fetcher: NewURLFetcher(4, 5*time.Second, true)}
+	ct, body = multipartForm(t, nil, "source", srv.URL+"/bus.png")
+	var e *apierr.Error
+	if _, err := Parse(ct, body, small); !errors.As(err, &e) || e.Status != http.StatusRequestEntityTooLarge {
+		t.Errorf("image over the limit: error %v, want 413", err)
+	}
+
+	public := Options{Fetcher: NewURLFetcher(1<<20, 5*time.Second, false)}
+	ct, body = multipartForm(t, nil, "source", srv.URL+"/bus.png")
+	if _, err := Parse(ct, body, public); err == nil || !strings.Contains(err.Error(), "private or loopback") {
+		t.Errorf("loopback URL without AllowPrivate: error %v, want a refusal", err)
+	}
+}
+
+func TestIsPublic(t *testing.T) {
+	cases := map[string]bool{
+		"127.0.0.1": false, "10.1.2.3": false, "192.168.1.1": false, "172.16.0.1": false,
+		"169.254.169.254": false, "100.64.0.1": false, "0.0.0.0": false, "::1": false,
+		"fe80::1": false, "fc00::1": false, "8.8.8.8": true, "2001:4860::8888": true,
+	}
+	for addr, want := range cases {
+		if got := isPublic(net.ParseIP(addr)); got != want {
+			t.Errorf("isPublic(%s) = %v, want %v", addr, got, want)
+		}
+	}
 }
