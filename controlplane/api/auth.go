@@ -1,22 +1,18 @@
 package api
 
 import (
-	"bytes"
-	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/hex"
 
 	"github.com/valyala/fasthttp"
 
 	"github.com/yoloplane/yoloplane/controlplane/ratelimit"
 	"github.com/yoloplane/yoloplane/controlplane/state"
 	"github.com/yoloplane/yoloplane/shared/apierr"
+	"github.com/yoloplane/yoloplane/shared/apikey"
 )
 
 // KeyPrefix starts every API key; 40 hex characters follow it.
-const KeyPrefix = "ul_"
-
-const keyLen = len(KeyPrefix) + 40
+const KeyPrefix = apikey.Prefix
 
 // principalKey is the user-value key under which auth stores the caller.
 const principalKey = "yoloplane.principal"
@@ -28,23 +24,10 @@ type Principal struct {
 }
 
 // HashKey returns the stored form of an API key: lowercase hex SHA-256.
-func HashKey(key string) string {
-	sum := sha256.Sum256([]byte(key))
-	return hex.EncodeToString(sum[:])
-}
+func HashKey(key string) string { return apikey.Hash(key) }
 
 // ValidKeyFormat reports whether key is "ul_" followed by 40 hex characters.
-func ValidKeyFormat(key []byte) bool {
-	if len(key) != keyLen || !bytes.HasPrefix(key, []byte(KeyPrefix)) {
-		return false
-	}
-	for _, c := range key[len(KeyPrefix):] {
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-			return false
-		}
-	}
-	return true
-}
+func ValidKeyFormat(key []byte) bool { return apikey.ValidFormat(key) }
 
 // auth wraps h so that it runs only for requests with a valid, unrevoked
 // API key in the Authorization header that the key's plan rate limits
@@ -95,24 +78,15 @@ func (s *Server) allow(ctx *fasthttp.RequestCtx, p *Principal) (d ratelimit.Deci
 }
 
 func (s *Server) authenticate(ctx *fasthttp.RequestCtx) (*Principal, *apierr.Error) {
-	header := ctx.Request.Header.Peek(fasthttp.HeaderAuthorization)
-	if len(header) == 0 {
-		return nil, apierr.Unauthorized("missing API key: send the header Authorization: Bearer ul_...")
+	hash, e := apikey.FromHeader(ctx.Request.Header.Peek(fasthttp.HeaderAuthorization))
+	if e != nil {
+		return nil, e
 	}
-	token, ok := bytes.CutPrefix(header, []byte("Bearer "))
-	if !ok {
-		return nil, apierr.Unauthorized("invalid Authorization header: use the form Bearer ul_ followed by 40 hex characters")
-	}
-	token = bytes.TrimSpace(token)
-	if !ValidKeyFormat(token) {
-		return nil, apierr.Unauthorized("invalid API key format: keys are ul_ followed by 40 hex characters")
-	}
-	hash := HashKey(string(bytes.ToLower(token)))
 	key, found := s.fsm.KeyByHash(hash)
 	// The map lookup finds the candidate; the constant-time comparison
 	// keeps the final check independent of where the hashes differ.
 	if !found || subtle.ConstantTimeCompare([]byte(key.Hash), []byte(hash)) != 1 || key.Revoked {
-		return nil, apierr.Unauthorized("invalid or revoked API key: create a new key under Settings > API Keys")
+		return nil, apikey.ErrUnknown
 	}
 	user, ok := s.fsm.UserByID(key.UserID)
 	if !ok {

@@ -1,8 +1,7 @@
 package api
 
 import (
-	"crypto/rand"
-	"encoding/hex"
+	"github.com/yoloplane/yoloplane/shared/apikey"
 
 	"github.com/valyala/fasthttp"
 
@@ -21,13 +20,7 @@ type keyView struct {
 
 // NewKey returns a new API key: "ul_" and 40 hex characters from
 // crypto/rand.
-func NewKey() string {
-	var b [20]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		panic("BUG: crypto/rand failed: " + err.Error())
-	}
-	return KeyPrefix + hex.EncodeToString(b[:])
-}
+func NewKey() string { return apikey.New() }
 
 // handleListKeys lists the caller's active keys in the selected workspace.
 func (s *Server) handleListKeys(ctx *fasthttp.RequestCtx) {

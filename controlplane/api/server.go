@@ -23,6 +23,7 @@ import (
 	"github.com/yoloplane/yoloplane/dataplane/predict"
 	"github.com/yoloplane/yoloplane/dataplane/predictapi"
 	"github.com/yoloplane/yoloplane/shared/apierr"
+	"github.com/yoloplane/yoloplane/shared/httpserver"
 )
 
 // Config sets the API server's limits.
@@ -133,6 +134,7 @@ func (s *Server) Handler() fasthttp.RequestHandler {
 	r := router.New()
 	r.RedirectTrailingSlash = false
 	r.GET("/health", s.handleHealth)
+	r.HEAD("/health", s.handleHealth)
 	r.GET("/metrics", s.handleMetrics)
 	r.GET("/api/models", s.auth(s.handleListModels))
 	r.POST("/api/models", s.auth(s.handleCreateModel))
@@ -160,8 +162,12 @@ func (s *Server) Handler() fasthttp.RequestHandler {
 		apierr.Write(ctx, apierr.NotFound("no route for %s %s", ctx.Method(), ctx.Path()))
 	}
 	r.MethodNotAllowed = func(ctx *fasthttp.RequestCtx) {
+		// The router sets Allow before calling this; apierr.Write resets
+		// the response, so it is set again afterwards.
+		allow := string(ctx.Response.Header.Peek(fasthttp.HeaderAllow))
 		apierr.Write(ctx, apierr.New(fasthttp.StatusMethodNotAllowed, apierr.CodeBadRequest,
-			"method %s is not allowed on %s", ctx.Method(), ctx.Path()))
+			"method %s is not allowed on %s: use %s", ctx.Method(), ctx.Path(), allow))
+		ctx.Response.Header.Set(fasthttp.HeaderAllow, allow)
 	}
 	r.PanicHandler = func(ctx *fasthttp.RequestCtx, v any) {
 		s.log.Error("BUG: handler panicked", "path", string(ctx.Path()), "panic", v)
@@ -175,27 +181,7 @@ func (s *Server) Handler() fasthttp.RequestHandler {
 // answers 413 and drains them, so the client reads the JSON error instead of
 // a reset connection.
 func (s *Server) FastHTTPServer() *fasthttp.Server {
-	return &fasthttp.Server{
-		Handler:               s.Handler(),
-		Name:                  "yoloplane",
-		MaxRequestBodySize:    int(s.cfg.MaxBody),
-		StreamRequestBody:     true,
-		ReadTimeout:           60 * time.Second,
-		WriteTimeout:          60 * time.Second,
-		IdleTimeout:           120 * time.Second,
-		NoDefaultServerHeader: true,
-		ErrorHandler: func(ctx *fasthttp.RequestCtx, err error) {
-			apierr.Write(ctx, apierr.New(fasthttp.StatusBadRequest, apierr.CodeBadRequest,
-				"malformed HTTP request: %v", err))
-		},
-		Logger: slogPrinter{s.log},
-	}
-}
-
-type slogPrinter struct{ log *slog.Logger }
-
-func (p slogPrinter) Printf(format string, args ...any) {
-	p.log.Warn("fasthttp", "message", fmt.Sprintf(format, args...))
+	return httpserver.New(s.Handler(), httpserver.Config{MaxBody: s.cfg.MaxBody}, s.log)
 }
 
 func (s *Server) handleHealth(ctx *fasthttp.RequestCtx) {

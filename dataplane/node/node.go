@@ -19,6 +19,7 @@ import (
 	"github.com/yoloplane/yoloplane/dataplane/gossip"
 	"github.com/yoloplane/yoloplane/dataplane/inference"
 	"github.com/yoloplane/yoloplane/dataplane/predictapi"
+	"github.com/yoloplane/yoloplane/shared/httpserver"
 )
 
 // Node is a running data-plane node. Create one with Start.
@@ -197,15 +198,7 @@ func (n *Node) listen() error {
 	if n.cfg.AdvertiseHTTP != "" {
 		n.httpAddr = n.cfg.AdvertiseHTTP
 	}
-	n.server = &fasthttp.Server{
-		Handler:            n.handle,
-		Name:               "yoloplane",
-		MaxRequestBodySize: int(n.cfg.MaxBody),
-		StreamRequestBody:  true,
-		ReadTimeout:        time.Minute,
-		WriteTimeout:       time.Minute,
-		IdleTimeout:        2 * time.Minute,
-	}
+	n.server = httpserver.New(n.handle, httpserver.Config{MaxBody: n.cfg.MaxBody}, n.log.With("subsystem", "http"))
 	go func() { n.serveErr <- n.server.Serve(ln) }()
 	return nil
 }

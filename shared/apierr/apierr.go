@@ -86,3 +86,5 @@ func From(err error) *Error {
 	}
 	return Internal
 }
+
+func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }
