@@ -112,7 +112,7 @@ func Load(path string, cfg Config) (*Model, error) {
 	}
 	sess, err := inference.Open(path, cfg.Session)
 	if err != nil {
-		return nil, fmt.Errorf("open model %q: %w", path, err)
+		return nil, err // inference.Open names the file
 	}
 	m, err := newModel(path, sess, cfg)
 	if err != nil {
@@ -206,15 +206,27 @@ func (m *Model) targetSize(imgsz, srcW, srcH int) (h, w int) {
 	return h, w
 }
 
+// decodeSlots bounds the decodes running at once in the process. Decoding
+// is CPU-bound, so more decodes than cores add no throughput, and each one
+// holds a full-resolution image (up to 3 bytes per pixel of MaxPixels, plus
+// the decoder's own buffers) until the letterbox has run.
+var decodeSlots = make(chan struct{}, runtime.GOMAXPROCS(0))
+
 // Predict decodes an encoded image and runs the pipeline on it.
 func (m *Model) Predict(ctx context.Context, data []byte, p Params) (*Result, error) {
 	start := time.Now()
+	select {
+	case decodeSlots <- struct{}{}:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("wait to decode: %w", ctx.Err())
+	}
 	img, _, err := vision.Decode(data, vision.DecodeOptions{MaxPixels: m.cfg.MaxPixels})
 	if err != nil {
+		<-decodeSlots
 		return nil, err
 	}
 	decoded := time.Now()
-	res, err := m.PredictImage(ctx, img, p)
+	res, err := m.predictImage(ctx, img, p, func() { <-decodeSlots })
 	if err != nil {
 		return nil, err
 	}
@@ -225,6 +237,12 @@ func (m *Model) Predict(ctx context.Context, data []byte, p Params) (*Result, er
 
 // PredictImage runs preprocess, session and postprocess on a decoded image.
 func (m *Model) PredictImage(ctx context.Context, img *vision.Image, p Params) (*Result, error) {
+	return m.predictImage(ctx, img, p, func() {})
+}
+
+// predictImage calls preprocessed once the full-resolution image is no
+// longer needed, which releases the decode slot.
+func (m *Model) predictImage(ctx context.Context, img *vision.Image, p Params, preprocessed func()) (*Result, error) {
 	res := &Result{Task: m.info.Task, Width: img.W, Height: img.H}
 	t0 := time.Now()
 
@@ -232,6 +250,7 @@ func (m *Model) PredictImage(ctx context.Context, img *vision.Image, p Params) (
 	buf := m.getBuffer(3 * h * w)
 	defer m.bufs.Put(buf)
 	frame := m.preprocess(img, h, w, *buf)
+	preprocessed()
 	t1 := time.Now()
 	res.Timings.Set(accounting.Preprocess, t1.Sub(t0))
 

@@ -8,6 +8,7 @@ import (
 	"image/jpeg"
 	"image/png"
 	"io"
+	"strings"
 
 	"golang.org/x/image/bmp"
 	"golang.org/x/image/webp"
@@ -128,6 +129,11 @@ func checkDimensions(f Format, w, h int, maxPixels int64) error {
 func decodeFailure(f Format, err error) error {
 	var jpegUnsupported jpeg.UnsupportedError
 	var pngUnsupported png.UnsupportedError
+	// image/png reports a header whose width times height overflows an int
+	// as an unsupported feature; it is an image too large to accept.
+	if errors.As(err, &pngUnsupported) && strings.Contains(err.Error(), "dimension overflow") {
+		return newError(ErrTooLarge, "image is too large: its %s header declares more pixels than can be counted; downscale it before sending", f.displayName())
+	}
 	if errors.As(err, &jpegUnsupported) || errors.As(err, &pngUnsupported) || errors.Is(err, bmp.ErrUnsupported) {
 		return newError(ErrUnsupportedFormat,
 			"unsupported image format: this %s uses a variant that cannot be decoded (%v); re-encode it as 8-bit JPEG or PNG",

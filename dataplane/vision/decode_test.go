@@ -2,7 +2,9 @@ package vision
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
+	"hash/crc32"
 	"image"
 	"image/color"
 	"image/gif"
@@ -486,5 +488,26 @@ func TestDecodeReturnsOwnedPixels(t *testing.T) {
 	}
 	if pixel(img, 63, 0) != [3]int{200, 30, 30} {
 		t.Error("decoded pixels changed when the input was overwritten")
+	}
+}
+
+// pngHeader returns a PNG signature and IHDR chunk declaring w×h pixels of
+// 8-bit RGB, with a correct CRC, and no image data.
+func pngHeader(w, h uint32) []byte {
+	ihdr := make([]byte, 0, 17)
+	ihdr = append(ihdr, "IHDR"...)
+	ihdr = binary.BigEndian.AppendUint32(ihdr, w)
+	ihdr = binary.BigEndian.AppendUint32(ihdr, h)
+	ihdr = append(ihdr, 8, 2, 0, 0, 0)
+	out := []byte("\x89PNG\r\n\x1a\n")
+	out = binary.BigEndian.AppendUint32(out, 13)
+	out = append(out, ihdr...)
+	return binary.BigEndian.AppendUint32(out, crc32.ChecksumIEEE(ihdr))
+}
+
+func TestDecodePNGDimensionOverflow(t *testing.T) {
+	_, _, err := Decode(pngHeader(1<<31-1, 1<<31-1), DecodeOptions{})
+	if !errors.Is(err, ErrTooLarge) {
+		t.Errorf("PNG header of 2^31-1 squared pixels: error %v, want ErrTooLarge", err)
 	}
 }
