@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/yoloplane/yoloplane/internal/testshared"
 )
@@ -231,4 +233,40 @@ func containsInt(list []int, v int) bool {
 		}
 	}
 	return false
+}
+
+func TestServeRejectsSecondProcessOnDataDir(t *testing.T) {
+	dataDir := t.TempDir()
+	startServer(t, dataDir)
+	bin := buildBinary(t)
+	cmd := exec.Command(bin, "serve", "--listen", "127.0.0.1:0", "--data", dataDir)
+	done := make(chan error, 1)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatalf("second server on the same data directory exited 0: %s", out.String())
+		}
+		if !strings.Contains(out.String(), "in use by another yoloplane process") {
+			t.Errorf("second server output %q does not say the directory is in use", out.String())
+		}
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("second server on the same data directory did not exit within 30s")
+	}
+}
+
+func TestServeHelpExitsZero(t *testing.T) {
+	out, err := exec.Command(buildBinary(t), "serve", "--help").CombinedOutput()
+	if err != nil {
+		t.Fatalf("serve --help: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "-listen") {
+		t.Errorf("serve --help output lacks the flags: %s", out)
+	}
 }

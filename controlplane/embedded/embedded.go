@@ -91,6 +91,9 @@ type Server struct {
 
 	stopPurge context.CancelFunc
 	stopFleet context.CancelFunc
+	// unlock releases the data directory lock; the process exit releases
+	// it too.
+	unlock func()
 }
 
 // purgeInterval is how often trash past its retention is purged. An hour
@@ -129,12 +132,17 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		return nil, err
 	}
 	started := time.Now()
-	log.Info("starting", "data_dir", cfg.DataDir, "listen", cfg.Listen, "models", len(cfg.Models))
+	log.Info("starting", "data_dir", cfg.DataDir, "listen", cfg.Listen, "model_files", len(cfg.Models))
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
-	s := &Server{cfg: cfg, log: log, fsm: state.New(), done: make(chan error, 1)}
+	unlock, err := lockDataDir(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, log: log, fsm: state.New(), done: make(chan error, 1), unlock: unlock}
 	if err := s.openState(ctx); err != nil {
+		unlock()
 		return nil, err
 	}
 	if err := s.initLibrary(); err != nil {
@@ -231,6 +239,9 @@ func (s *Server) Close() error {
 	}
 	if s.node != nil {
 		errs = append(errs, s.node.Close())
+	}
+	if s.unlock != nil {
+		s.unlock()
 	}
 	return errors.Join(errs...)
 }
