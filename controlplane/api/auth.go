@@ -30,12 +30,13 @@ func HashKey(key string) string { return apikey.Hash(key) }
 func ValidKeyFormat(key []byte) bool { return apikey.ValidFormat(key) }
 
 // auth wraps h so that it runs only for requests with a valid, unrevoked
-// API key in the Authorization header that the key's plan rate limits
-// allow. Every response to an authenticated request, errors included,
-// carries the X-RateLimit headers.
+// API key, or a predict token on its model's predict route, in the
+// Authorization header that the key's plan rate limits allow. Every
+// response to an authenticated request, errors included, carries the
+// X-RateLimit headers.
 func (s *Server) auth(h fasthttp.RequestHandler) fasthttp.RequestHandler {
 	return func(ctx *fasthttp.RequestCtx) {
-		p, err := s.authenticate(ctx)
+		p, err := s.authenticateCaller(ctx)
 		if err != nil {
 			apierr.Write(ctx, err)
 			ctx.Response.Header.Set("WWW-Authenticate", `Bearer realm="yoloplane"`)

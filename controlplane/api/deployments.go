@@ -23,6 +23,14 @@ type Fleet interface {
 	NodeAddr(nodeID string) (string, bool)
 	// DeploymentStats fetches the nodes' measurements of a deployment.
 	DeploymentStats(ctx context.Context, deploymentID string, nodeIDs []string) ([]wire.DeploymentStats, error)
+	// ModelAddrs returns the host:port of the live nodes that hold the
+	// model file with the given SHA-256 warm for a ready deployment.
+	ModelAddrs(sha256 string) []string
+	// MarkSuspect records that the node at addr could not be reached, so
+	// that routing tries it last until its next heartbeat.
+	MarkSuspect(addr string)
+	// Secret returns the cluster secret the nodes' internal routes take.
+	Secret() string
 }
 
 // SetFleet installs the fleet controller. Call it before Handler. Without

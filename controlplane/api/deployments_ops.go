@@ -51,28 +51,49 @@ func (s *Server) proxyPredict(ctx *fasthttp.RequestCtx, d state.Deployment, cont
 		apierr.Write(ctx, e)
 		return
 	}
-	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+	req := fasthttp.AcquireRequest()
 	defer fasthttp.ReleaseRequest(req)
-	defer fasthttp.ReleaseResponse(resp)
-	req.Header.SetMethod(fasthttp.MethodPost)
-	req.Header.SetContentTypeBytes(ctx.Request.Header.ContentType())
 	req.Header.SetBytesV(fasthttp.HeaderAuthorization, ctx.Request.Header.Peek(fasthttp.HeaderAuthorization))
-	if contract {
-		req.Header.Set(wire.HeaderPredictShape, wire.PredictShapeContract)
-	}
-	req.SetBody(body)
-	for _, addr := range addrs {
-		req.SetRequestURI("http://" + addr + "/api/deployments/" + d.ID + "/predict")
-		if err := nodeClient.DoTimeout(req, resp, nodeCallTimeout); err != nil {
-			s.log.Warn("proxy predict failed", "deployment_id", d.ID, "node_addr", addr, "error", err)
-			continue
-		}
-		resp.CopyTo(&ctx.Response)
+	if s.forwardPredict(ctx, req, body, addrs, "/api/deployments/"+d.ID+"/predict", contract) {
 		return
 	}
 	apierr.Write(ctx, apierr.New(fasthttp.StatusServiceUnavailable, apierr.CodeServiceUnavailable,
 		"no node serving deployment %s answered: retry after a few seconds", d.ID))
 	ctx.Response.Header.Set("Retry-After", "5")
+}
+
+// forwardPredict posts body to path on each node of addrs in turn and
+// copies the first answer into ctx. It moves on when a node cannot be
+// reached, marking it suspect, or answers 503 while another node is left.
+// It returns false, with ctx untouched, when no node answered. req carries
+// the caller's extra headers; body must stay valid until it returns.
+func (s *Server) forwardPredict(ctx *fasthttp.RequestCtx, req *fasthttp.Request, body []byte, addrs []string, path string, contract bool) bool {
+	resp := fasthttp.AcquireResponse()
+	defer fasthttp.ReleaseResponse(resp)
+	req.Header.SetMethod(fasthttp.MethodPost)
+	req.Header.SetContentTypeBytes(ctx.Request.Header.ContentType())
+	if contract {
+		req.Header.Set(wire.HeaderPredictShape, wire.PredictShapeContract)
+	}
+	// SetBodyRaw shares the request's buffer instead of copying an image
+	// of up to MaxBody bytes.
+	req.SetBodyRaw(body)
+	for i, addr := range addrs {
+		req.SetRequestURI("http://" + addr + path)
+		if err := nodeClient.DoTimeout(req, resp, nodeCallTimeout); err != nil {
+			s.log.Warn("proxy predict failed", "path", path, "node_addr", addr, "error", err)
+			if s.fleet != nil {
+				s.fleet.MarkSuspect(addr)
+			}
+			continue
+		}
+		if resp.StatusCode() == fasthttp.StatusServiceUnavailable && i < len(addrs)-1 {
+			continue
+		}
+		resp.CopyTo(&ctx.Response)
+		return true
+	}
+	return false
 }
 
 // deploymentHealth probes the node health route of d and reports the

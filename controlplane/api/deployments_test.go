@@ -33,6 +33,12 @@ func (f *fakeFleet) ServingAddrs(_ string, nodes []string) []string {
 
 func (f *fakeFleet) NodeAddr(string) (string, bool) { return f.addr, true }
 
+func (f *fakeFleet) ModelAddrs(string) []string { return nil }
+
+func (f *fakeFleet) MarkSuspect(string) {}
+
+func (f *fakeFleet) Secret() string { return strings.Repeat("s", 32) }
+
 func (f *fakeFleet) DeploymentStats(_ context.Context, id string, _ []string) ([]wire.DeploymentStats, error) {
 	minute := time.Date(2025, 3, 4, 5, 0, 0, 0, time.UTC).Unix()
 	return []wire.DeploymentStats{{

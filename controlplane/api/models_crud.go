@@ -42,7 +42,18 @@ func (s *Server) modelByIDRoutes(ctx *fasthttp.RequestCtx, method, id string, re
 			s.drainAndFail(ctx, err)
 			return
 		}
-		s.servePredict(ctx, m, predictapi.ShapeSeed)
+		s.routeModelPredict(ctx, m, predictapi.ShapeSeed)
+	case "POST predict/warmup", "POST predict/token":
+		m, err := s.modelForCaller(ctx, id)
+		if err != nil {
+			apierr.Write(ctx, err)
+			return
+		}
+		if op == "POST predict/token" {
+			s.issuePredictToken(ctx, m)
+		} else {
+			s.warmupModel(ctx, m)
+		}
 	default:
 		apierr.Write(ctx, apierr.NotFound("no route for %s %s", method, ctx.Path()))
 	}
@@ -73,7 +84,7 @@ func (s *Server) modelByOwnerRoutes(ctx *fasthttp.RequestCtx, method, owner, pro
 			s.drainAndFail(ctx, err)
 			return
 		}
-		s.servePredict(ctx, m, predictapi.ShapeContract)
+		s.routeModelPredict(ctx, m, predictapi.ShapeContract)
 	default:
 		apierr.Write(ctx, apierr.NotFound("no route for %s %s", method, ctx.Path()))
 	}

@@ -103,7 +103,24 @@ func (s *Service) handleWatch(ctx *fasthttp.RequestCtx) {
 		ctx.SetStatusCode(fasthttp.StatusNotModified)
 		return
 	}
-	writeJSON(ctx, st)
+	writeJSON(ctx, inRegion(st, string(ctx.QueryArgs().Peek(wire.QueryRegion))))
+}
+
+// inRegion returns st with the deployments of region only, or st itself
+// when region is empty. The version stays that of the whole state, so a
+// node may move between regions or voters and resume from it.
+func inRegion(st wire.FleetState, region string) wire.FleetState {
+	if region == "" {
+		return st
+	}
+	all := st.Deployments
+	st.Deployments = make([]wire.Deployment, 0, len(all))
+	for _, d := range all {
+		if d.Region == region {
+			st.Deployments = append(st.Deployments, d)
+		}
+	}
+	return st
 }
 
 func (s *Service) handleHeartbeat(ctx *fasthttp.RequestCtx) {

@@ -21,8 +21,10 @@ type Config struct {
 	// Secret is the cluster secret that internal fleet routes require.
 	Secret string
 	// NodeTTL is how long a node counts as live after its last heartbeat.
-	// Six seconds covers three missed heartbeats at the data plane's
-	// default two-second interval.
+	// Three seconds covers three missed heartbeats at the data plane's
+	// default one-second interval, so a lost node moves within about 3 s
+	// while one late heartbeat does not move anything. Raise it together
+	// with the nodes' heartbeat interval.
 	NodeTTL time.Duration
 	// ReconcileInterval is the time between two placement passes.
 	ReconcileInterval time.Duration
@@ -35,7 +37,7 @@ type Config struct {
 // DefaultConfig returns the settings voters use. Secret must still be set.
 func DefaultConfig() Config {
 	return Config{
-		NodeTTL:           6 * time.Second,
+		NodeTTL:           3 * time.Second,
 		ReconcileInterval: 500 * time.Millisecond,
 		WatchWait:         wire.WatchWaitSeconds * time.Second,
 		CallTimeout:       5 * time.Second,

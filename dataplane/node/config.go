@@ -91,9 +91,10 @@ func DefaultConfig() Config {
 		// 32 MiB holds any photo a phone takes, base64-encoded.
 		MaxBody:        32 << 20,
 		PredictTimeout: 30 * time.Second,
-		// The control plane marks a node lost after several missed
-		// heartbeats, so 2 s detects a loss within about 10 s.
-		HeartbeatInterval: 2 * time.Second,
+		// The control plane marks a node lost after three missed
+		// heartbeats (its NodeTTL of 3 s), so 1 s detects a loss within
+		// about 3 s. A heartbeat is one small POST, cheap at this rate.
+		HeartbeatInterval: time.Second,
 		UsageInterval:     5 * time.Second,
 		// Ten requests per lease bound both the quota requests (one per ten
 		// predicts of a key) and what a node can admit over a key's limit.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -94,12 +95,14 @@ func (c *cpClient) do(ctx context.Context, method, path string, body []byte) (*h
 	return nil, lastErr
 }
 
-// watch long-polls for a state newer than since. It returns errNotModified
-// when the control plane's wait ended without a change.
-func (c *cpClient) watch(ctx context.Context, since uint64, timeout time.Duration) (*wire.FleetState, error) {
+// watch long-polls for a state newer than since that holds the
+// deployments of region only. It returns errNotModified when the control
+// plane's wait ended without a change.
+func (c *cpClient) watch(ctx context.Context, since uint64, region string, timeout time.Duration) (*wire.FleetState, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	resp, err := c.do(ctx, http.MethodGet, wire.PathWatch+"?since="+strconv.FormatUint(since, 10), nil)
+	q := url.Values{"since": {strconv.FormatUint(since, 10)}, wire.QueryRegion: {region}}
+	resp, err := c.do(ctx, http.MethodGet, wire.PathWatch+"?"+q.Encode(), nil)
 	if err != nil {
 		return nil, fmt.Errorf("watch fleet state: %w", err)
 	}

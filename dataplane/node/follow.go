@@ -17,7 +17,7 @@ func (n *Node) follow(ctx context.Context) {
 	backoff := n.cfg.BackoffMin
 	failures := 0
 	for ctx.Err() == nil {
-		st, err := n.cp.watch(ctx, n.appliedVersion(), n.cfg.watchTimeout())
+		st, err := n.cp.watch(ctx, n.appliedVersion(), n.cfg.Region, n.cfg.watchTimeout())
 		switch {
 		case err == nil:
 			n.markReachable(log, &failures)

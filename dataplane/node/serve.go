@@ -27,6 +27,8 @@ func (n *Node) handle(ctx *fasthttp.RequestCtx) {
 		n.serveMetrics(ctx)
 	case strings.HasPrefix(path, wire.NodePathDeploymentStats):
 		n.serveStats(ctx, strings.TrimPrefix(path, wire.NodePathDeploymentStats))
+	case strings.HasPrefix(path, wire.NodePathModels):
+		n.routeModel(ctx, strings.TrimPrefix(path, wire.NodePathModels))
 	case strings.HasPrefix(path, deploymentsPrefix):
 		n.routeDeployment(ctx, strings.TrimPrefix(path, deploymentsPrefix))
 	default:

@@ -44,7 +44,25 @@ const (
 	// NodePathDeploymentStats returns DeploymentStats for one deployment:
 	// GET NodePathDeploymentStats + deployment ID.
 	NodePathDeploymentStats = "/internal/v1/node/deployments/"
+	// NodePathModels serves model predicts the control plane forwards to a
+	// node that holds the model warm: POST NodePathModels + sha256 +
+	// "/predict", and POST NodePathModels + sha256 + "/warmup" to check
+	// that the model is warm. The control plane has already authenticated
+	// and authorized the caller, so these routes take the cluster secret,
+	// never an API key, and name the model in HeaderModelID and
+	// HeaderModelName for the response body.
+	NodePathModels = "/internal/v1/node/models/"
 )
+
+// Headers of a forwarded model predict.
+const (
+	HeaderModelID   = "X-Yoloplane-Model-Id"
+	HeaderModelName = "X-Yoloplane-Model-Name"
+)
+
+// QueryRegion on PathWatch limits the returned deployments to those of one
+// region. Without it the watch returns every deployment.
+const QueryRegion = "region"
 
 // WatchWaitSeconds is how long the control plane holds a watch request
 // open when nothing changed.
