@@ -38,17 +38,23 @@ static void yp_emit_message(j_common_ptr cinfo, int level) {
 
 static void yp_output_message(j_common_ptr cinfo) {}
 
+// yp_init_error installs the error handlers above on cinfo.
+static void yp_init_error(struct jpeg_decompress_struct *cinfo, yp_error *err) {
+	memset(err, 0, sizeof *err);
+	cinfo->err = jpeg_std_error(&err->pub);
+	err->pub.error_exit = yp_error_exit;
+	err->pub.emit_message = yp_emit_message;
+	err->pub.output_message = yp_output_message;
+}
+
 enum { YP_OK = 0, YP_FAILED = 1, YP_WARNINGS = 2, YP_COLORSPACE = 3, YP_TOO_LARGE = 4, YP_SIZE = 5 };
 
 // yp_header reads the frame header. It returns YP_OK or YP_FAILED.
 static int yp_header(const unsigned char *data, unsigned long size, int *width, int *height, int *gray, char *message) {
 	struct jpeg_decompress_struct cinfo;
 	yp_error err;
-	memset(&err, 0, sizeof err);
-	cinfo.err = jpeg_std_error(&err.pub);
-	err.pub.error_exit = yp_error_exit;
-	err.pub.emit_message = yp_emit_message;
-	err.pub.output_message = yp_output_message;
+	yp_init_error(&cinfo, &err);
+	// setjmp must run in this frame, which longjmp returns to.
 	if (setjmp(err.jump)) {
 		jpeg_destroy_decompress(&cinfo);
 		strncpy(message, err.message, JMSG_LENGTH_MAX - 1);
@@ -73,11 +79,8 @@ static int yp_header(const unsigned char *data, unsigned long size, int *width, 
 static int yp_decode(const unsigned char *data, unsigned long size, unsigned char *dst, int width, int height, char *message) {
 	struct jpeg_decompress_struct cinfo;
 	yp_error err;
-	memset(&err, 0, sizeof err);
-	cinfo.err = jpeg_std_error(&err.pub);
-	err.pub.error_exit = yp_error_exit;
-	err.pub.emit_message = yp_emit_message;
-	err.pub.output_message = yp_output_message;
+	yp_init_error(&cinfo, &err);
+	// setjmp must run in this frame, which longjmp returns to.
 	if (setjmp(err.jump)) {
 		jpeg_destroy_decompress(&cinfo);
 		strncpy(message, err.message, JMSG_LENGTH_MAX - 1);
