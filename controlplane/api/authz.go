@@ -42,6 +42,7 @@ var routeRoles = map[route]state.Role{
 
 	"GET /api/models":                                    state.RoleViewer,
 	"POST /api/models":                                   state.RoleEditor,
+	"GET /api/models/completed":                          state.RoleViewer,
 	"GET /api/models/{modelId}":                          state.RoleViewer,
 	"PATCH /api/models/{modelId}":                        state.RoleEditor,
 	"DELETE /api/models/{modelId}":                       state.RoleEditor,

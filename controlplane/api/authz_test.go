@@ -58,6 +58,7 @@ var matrixRoutes = []struct {
 	{"DELETE /api/projects/{owner}/{project}/icon", "DELETE", "/api/projects/{ws}/cars/icon", ""},
 	{"GET /api/models", "GET", "/api/models?projectId={projectId}", ""},
 	{"POST /api/models", "POST", "/api/models", `{"owner":"{ws}","project":"cars","model":"m2"}`},
+	{"GET /api/models/completed", "GET", "/api/models/completed?owner={ws}", ""},
 	{"GET /api/models/{modelId}", "GET", "/api/models/{modelId}", ""},
 	{"PATCH /api/models/{modelId}", "PATCH", "/api/models/{modelId}", `{"name":"n"}`},
 	{"DELETE /api/models/{modelId}", "DELETE", "/api/models/{modelId}", ""},

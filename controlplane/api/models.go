@@ -48,6 +48,8 @@ func (s *Server) routeModels(ctx *fasthttp.RequestCtx) {
 	switch {
 	case len(seg) >= 1 && ids.IsID(seg[0]):
 		s.modelByIDRoutes(ctx, method, seg[0], seg[1:])
+	case len(seg) == 1 && seg[0] == "completed" && method == fasthttp.MethodGet:
+		s.handleListCompletedModels(ctx)
 	case len(seg) == 2 && method == fasthttp.MethodGet:
 		s.handleListProjectModels(ctx, seg[0], seg[1])
 	case len(seg) >= 3:
