@@ -194,6 +194,9 @@ func (v *voter) serve(ctx context.Context, f controlPlaneFlags, secret string, f
 	srv.SetBackend(api.Backend{
 		Apply:   v.node.Apply,
 		Limiter: limiter,
+		// A follower that misses a key's hash catches up before it
+		// answers 401, so keys work on every node once created.
+		ReadIndex: cl.ReadIndex,
 		// Missing blobs are fetched from peers by hash on first use.
 		Blobs:     blobs,
 		LoadModel: noModelLoading,

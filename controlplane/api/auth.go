@@ -1,7 +1,9 @@
 package api
 
 import (
+	"context"
 	"crypto/subtle"
+	"time"
 
 	"github.com/valyala/fasthttp"
 
@@ -83,7 +85,7 @@ func (s *Server) authenticate(ctx *fasthttp.RequestCtx) (*Principal, *apierr.Err
 	if e != nil {
 		return nil, e
 	}
-	key, found := s.fsm.KeyByHash(hash)
+	key, found := s.lookupKey(hash)
 	// The map lookup finds the candidate; the constant-time comparison
 	// keeps the final check independent of where the hashes differ.
 	if !found || subtle.ConstantTimeCompare([]byte(key.Hash), []byte(hash)) != 1 || key.Revoked {
@@ -94,6 +96,30 @@ func (s *Server) authenticate(ctx *fasthttp.RequestCtx) (*Principal, *apierr.Err
 		return nil, apierr.Unauthorized("the user of this API key no longer exists")
 	}
 	return &Principal{Key: key, User: user}, nil
+}
+
+// readIndexTimeout bounds the wait for the leader when a key's hash is not
+// found locally; after it the request gets 401 as if the key did not exist.
+const readIndexTimeout = 2 * time.Second
+
+// lookupKey finds the API key with the given hash. On a miss it waits for
+// the local state to catch up with the leader and looks again, because a
+// follower may not yet have applied the write that created the key.
+//
+// NOTE: every request with a well-formed unknown key costs one round trip
+// to the leader; nothing coalesces them.
+func (s *Server) lookupKey(hash string) (state.APIKey, bool) {
+	key, found := s.fsm.KeyByHash(hash)
+	if found || s.backend.ReadIndex == nil {
+		return key, found
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), readIndexTimeout)
+	defer cancel()
+	if err := s.backend.ReadIndex(ctx); err != nil {
+		s.log.Warn("read index for an unknown API key failed", "error", err)
+		return key, false
+	}
+	return s.fsm.KeyByHash(hash)
 }
 
 func principal(ctx *fasthttp.RequestCtx) *Principal {

@@ -35,6 +35,12 @@ type Backend struct {
 	// Limiter enforces the per-key plan rate limits on every authenticated
 	// route. Nil turns the limits off.
 	Limiter Limiter
+	// ReadIndex waits until the local state contains every write committed
+	// before the call, like cluster.Cluster.ReadIndex. Authentication calls
+	// it from request goroutines when a key's hash is not found, so that a
+	// key created through another node works here at once. Nil means the
+	// local state is always current, as on a single voter.
+	ReadIndex func(ctx context.Context) error
 	// Now returns the current time; tests replace it.
 	Now func() time.Time
 }
