@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -11,32 +12,46 @@ import (
 	"github.com/yoloplane/yoloplane/shared/wire"
 )
 
-// DeploymentStats fetches what each of nodeIDs measured for a deployment.
-// Nodes that are unknown or do not answer are skipped; the error is set
-// only when no node answered.
+// DeploymentStats fetches what nodes measured for a deployment: the nodes
+// in nodeIDs, where it is placed now, and every other node in the registry,
+// because a deployment that moved (after a stop and start, or a node loss)
+// keeps its earlier counts on the nodes that served it. Nodes that never
+// served it answer 404 and add nothing. Nodes that are unknown or do not
+// answer are skipped; the error is set only when no node answered.
 func (s *Service) DeploymentStats(ctx context.Context, deploymentID string, nodeIDs []string) ([]wire.DeploymentStats, error) {
+	ids := slices.Clone(nodeIDs)
+	for _, n := range s.Nodes() {
+		if !slices.Contains(ids, n.ID) {
+			ids = append(ids, n.ID)
+		}
+	}
 	var out []wire.DeploymentStats
 	var lastErr error
-	for _, id := range nodeIDs {
+	answered := false
+	for _, id := range ids {
 		addr, ok := s.NodeAddr(id)
 		if !ok {
 			lastErr = fmt.Errorf("node %s is not in the registry", id)
 			continue
 		}
-		st, err := s.fetchStats(ctx, addr, deploymentID)
+		st, found, err := s.fetchStats(ctx, addr, deploymentID)
 		if err != nil {
 			lastErr = fmt.Errorf("fetch stats from node %s: %w", id, err)
 			continue
 		}
-		out = append(out, st)
+		answered = true
+		if found {
+			out = append(out, st)
+		}
 	}
-	if len(out) == 0 && lastErr != nil {
+	if !answered && lastErr != nil {
 		return nil, lastErr
 	}
 	return out, nil
 }
 
-func (s *Service) fetchStats(ctx context.Context, addr, deploymentID string) (wire.DeploymentStats, error) {
+// fetchStats returns found false when the node never served the deployment.
+func (s *Service) fetchStats(ctx context.Context, addr, deploymentID string) (st wire.DeploymentStats, found bool, err error) {
 	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseRequest(req)
 	defer fasthttp.ReleaseResponse(resp)
@@ -47,14 +62,17 @@ func (s *Service) fetchStats(ctx context.Context, addr, deploymentID string) (wi
 		timeout = min(timeout, time.Until(dl))
 	}
 	if err := s.client.DoTimeout(req, resp, timeout); err != nil {
-		return wire.DeploymentStats{}, err
+		return st, false, err
 	}
-	if resp.StatusCode() != fasthttp.StatusOK {
-		return wire.DeploymentStats{}, fmt.Errorf("status %d: %s", resp.StatusCode(), resp.Body())
+	switch resp.StatusCode() {
+	case fasthttp.StatusOK:
+	case fasthttp.StatusNotFound:
+		return st, false, nil
+	default:
+		return st, false, fmt.Errorf("status %d: %s", resp.StatusCode(), resp.Body())
 	}
-	var st wire.DeploymentStats
 	if err := json.Unmarshal(resp.Body(), &st); err != nil {
-		return wire.DeploymentStats{}, fmt.Errorf("decode stats: %w", err)
+		return st, false, fmt.Errorf("decode stats: %w", err)
 	}
-	return st, nil
+	return st, true, nil
 }
