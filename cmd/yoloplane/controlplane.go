@@ -39,6 +39,7 @@ const secretFile = "cluster.secret"
 
 type controlPlaneFlags struct {
 	nodeID, listen, advertiseHTTP, raftAddr, dataDir, join, secret, logLevel string
+	pprofListen                                                              string
 	bootstrap, rateLimits                                                    bool
 	joinTimeout                                                              time.Duration
 	raftTiming                                                               raftTiming
@@ -61,6 +62,7 @@ func parseControlPlaneFlags(args []string) (controlPlaneFlags, error) {
 	fs.Int64Var(&f.maxBody, "max-body", api.DefaultConfig().MaxBody, "largest request body in bytes; larger uploads get 413")
 	fs.BoolVar(&f.rateLimits, "rate-limits", true, "enforce the per-key plan rate limits; turn off only for load tests")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.StringVar(&f.pprofListen, "pprof-listen", "", "address (host:port) to serve Go's /debug/pprof profiles on; empty serves none. Keep it on loopback, because it has no authentication")
 	f.raftTiming.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return f, err
@@ -91,6 +93,11 @@ func runControlPlane(args []string) error {
 		return err
 	}
 	metrics.ExposeMetadata(true)
+	if f.pprofListen != "" {
+		if err := servePprof(f.pprofListen, log); err != nil {
+			return err
+		}
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	v, err := startVoter(ctx, f, log)
