@@ -23,17 +23,20 @@ func TestControlPlaneWriteThroughput(t *testing.T) {
 	extra := append([]string{"--rate-limits=false"}, strings.Fields(os.Getenv("YOLOPLANE_CP_BENCH_ARGS"))...)
 	vs, key := startThreeVoters(t, extra...)
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
-	for _, clients := range []int{1, 16, 64} {
-		n, lat := runCreates(t, client, vs, key, clients, 5*time.Second)
+	// The first level sends to the leader (n1, the bootstrap voter) and
+	// the second to a follower, which forwards every write.
+	levels := []struct{ clients, first int }{{1, 0}, {1, 1}, {16, 0}, {64, 0}}
+	for _, l := range levels {
+		n, lat := runCreates(t, client, vs, key, l.clients, l.first, 5*time.Second)
 		slices.Sort(lat)
-		t.Logf("%2d clients: %6.0f creates/s, p50 %v, p99 %v (%d creates)", clients, float64(n)/5,
+		t.Logf("%2d clients from n%d: %6.0f creates/s, p50 %v, p99 %v (%d creates)", l.clients, l.first+1, float64(n)/5,
 			lat[len(lat)/2].Round(10*time.Microsecond), lat[len(lat)*99/100].Round(10*time.Microsecond), n)
 	}
 }
 
 // runCreates runs clients closed-loop creators for d, client i sending to
-// node i mod 3, and returns the creates acknowledged and their latencies.
-func runCreates(t *testing.T, client *http.Client, vs []*voterProc, key string, clients int, d time.Duration) (int, []time.Duration) {
+// node (first+i) mod 3, and returns the creates acknowledged and their latencies.
+func runCreates(t *testing.T, client *http.Client, vs []*voterProc, key string, clients, first int, d time.Duration) (int, []time.Duration) {
 	t.Helper()
 	var mu sync.Mutex
 	var all []time.Duration
@@ -42,9 +45,9 @@ func runCreates(t *testing.T, client *http.Client, vs []*voterProc, key string, 
 	for c := range clients {
 		wg.Go(func() {
 			var lat []time.Duration
-			url := "http://" + vs[c%3].listen + "/api/projects"
+			url := "http://" + vs[(first+c)%3].listen + "/api/projects"
 			for i := 0; time.Now().Before(deadline); i++ {
-				body := fmt.Sprintf(`{"slug":"b%d-%d-%d"}`, clients, c, i)
+				body := fmt.Sprintf(`{"slug":"b%d-%d-%d-%d"}`, clients, first, c, i)
 				req, _ := http.NewRequest("POST", url, strings.NewReader(body))
 				req.Header.Set("Authorization", "Bearer "+key)
 				req.Header.Set("Content-Type", "application/json")

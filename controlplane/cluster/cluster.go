@@ -221,17 +221,10 @@ func (c *Cluster) finish(ctx context.Context, t state.CommandType, resp applyRes
 	return decodeResult(t, resp.Result)
 }
 
-// appliedPoll is how often a follower rechecks its applied index. Entries
-// reach followers within one AppendEntries round trip, so a short interval
-// costs few checks.
-const appliedPoll = time.Millisecond
-
 // waitApplied waits until this node's state machine applied index.
 func (c *Cluster) waitApplied(ctx context.Context, index uint64) error {
-	for c.fsm.AppliedIndex() < index {
-		if err := sleep(ctx, appliedPoll); err != nil {
-			return fmt.Errorf("wait for entry %d to be applied: %w", index, err)
-		}
+	if err := c.fsm.WaitApplied(ctx, index); err != nil {
+		return fmt.Errorf("wait for entry %d to be applied: %w", index, err)
 	}
 	return nil
 }

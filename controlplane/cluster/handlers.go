@@ -96,8 +96,9 @@ func (c *Cluster) routeInternal(ctx *fasthttp.RequestCtx, path string) {
 // not lead replies kindNotLeader instead of forwarding again, so that a
 // command never travels in a loop.
 func (c *Cluster) handleApply(ctx *fasthttp.RequestCtx) {
-	cmd, err := state.Decode(ctx.PostBody())
-	if err != nil {
+	// Decoding rejects unknown command types and malformed bodies before
+	// they reach the log. The entry proposed is the follower's bytes.
+	if _, err := state.Decode(ctx.PostBody()); err != nil {
 		writeJSON(ctx, applyResponse{Kind: kindInvalid, Error: err.Error()})
 		return
 	}
@@ -107,26 +108,30 @@ func (c *Cluster) handleApply(ctx *fasthttp.RequestCtx) {
 	}
 	actx, cancel := context.WithTimeout(context.Background(), applyTimeout)
 	defer cancel()
-	v, err := c.node.ApplyLocal(actx, cmd)
+	// fasthttp reuses the body buffer after the handler returns, and raft
+	// keeps the entry, so it gets a copy.
+	entry := append([]byte(nil), ctx.PostBody()...)
+	v, index, err := c.node.ApplyEntry(actx, entry)
 	switch {
 	case errors.Is(err, raftnode.ErrNotLeader):
 		writeJSON(ctx, applyResponse{Kind: kindNotLeader, Error: err.Error()})
 	case err != nil:
 		writeJSON(ctx, applyResponse{Kind: errorKind(err), Error: err.Error()})
 	default:
-		c.writeResult(ctx, v)
+		c.writeResult(ctx, v, index)
 	}
 }
 
-func (c *Cluster) writeResult(ctx *fasthttp.RequestCtx, v any) {
+// writeResult replies with v and the index of the entry that produced it.
+// The follower waits for that index rather than the leader's applied
+// index, which may be further on and would make it wait for later entries.
+func (c *Cluster) writeResult(ctx *fasthttp.RequestCtx, v any, index uint64) {
 	result, err := json.Marshal(v)
 	if err != nil {
 		writeJSON(ctx, applyResponse{Kind: kindOther, Error: fmt.Sprintf("encode result: %v", err)})
 		return
 	}
-	// The applied index covers this entry, because the leader applied it
-	// before Apply returned.
-	writeJSON(ctx, applyResponse{Index: c.fsm.AppliedIndex(), Result: result})
+	writeJSON(ctx, applyResponse{Index: index, Result: result})
 }
 
 func (c *Cluster) handleReadIndex(ctx *fasthttp.RequestCtx) {

@@ -31,40 +31,52 @@ const readyPollInterval = 20 * time.Millisecond
 // same holds for an error wrapping raft.ErrLeadershipLost, so a caller that
 // retries relies on the IDs inside the command to detect a duplicate.
 func (n *Node) Apply(ctx context.Context, cmd state.Command) (any, error) {
-	return n.apply(ctx, cmd, true)
-}
-
-// ApplyLocal is Apply without the Forwarder: on a follower it returns a
-// *NotLeaderError. The leader's side of forwarding calls it, so that a
-// forwarded command never travels on to a third node.
-func (n *Node) ApplyLocal(ctx context.Context, cmd state.Command) (any, error) {
-	return n.apply(ctx, cmd, false)
-}
-
-func (n *Node) apply(ctx context.Context, cmd state.Command, forward bool) (any, error) {
+	// A follower's raft loop rejects proposals only between its disk
+	// writes, so asking it first would delay every forwarded write by a
+	// log append or more.
+	if !n.IsLeader() {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		return n.notLeader(ctx, cmd)
+	}
 	entry, err := state.Encode(cmd)
 	if err != nil {
 		return nil, err
 	}
+	v, _, err := n.ApplyEntry(ctx, entry)
+	if errors.Is(err, ErrNotLeader) {
+		return n.notLeader(ctx, cmd)
+	}
+	return v, err
+}
+
+// ApplyEntry proposes an entry that state.Encode wrote, without the
+// Forwarder, and returns the result and the entry's log index. The leader's
+// side of forwarding calls it with the follower's bytes, so that a
+// forwarded command is not encoded twice and never travels on to a third
+// node. The caller checks the entry with state.Decode first, because the
+// state machine stops on a command type it does not know.
+func (n *Node) ApplyEntry(ctx context.Context, entry []byte) (any, uint64, error) {
+	if len(entry) == 0 {
+		return nil, 0, fmt.Errorf("%w: empty log entry", state.ErrInvalid)
+	}
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	future := n.raft.Apply(entry, timeoutFrom(ctx))
 	if err := waitFuture(ctx, future); err != nil {
-		if errors.Is(err, raft.ErrNotLeader) && forward {
-			return n.notLeader(ctx, cmd)
-		}
 		if errors.Is(err, raft.ErrNotLeader) {
 			id, addr := n.Leader()
-			return nil, &NotLeaderError{LeaderID: id, LeaderAddr: addr}
+			return nil, 0, &NotLeaderError{LeaderID: id, LeaderAddr: addr}
 		}
-		return nil, fmt.Errorf("apply command %d: %w", cmd.CommandType(), err)
+		return nil, 0, fmt.Errorf("apply command %d: %w", entry[0], err)
 	}
 	resp := future.Response()
 	if err, ok := resp.(error); ok {
-		return nil, err
+		return nil, future.Index(), err
 	}
-	return resp, nil
+	return resp, future.Index(), nil
 }
 
 func (n *Node) notLeader(ctx context.Context, cmd state.Command) (any, error) {

@@ -1,6 +1,7 @@
 package state
 
 import (
+	"context"
 	"fmt"
 	"sync"
 
@@ -13,14 +14,17 @@ type FSM struct {
 	mu      sync.RWMutex
 	t       *tables
 	applied uint64 // index of the last log entry applied or restored
-	restore RestoreStats
+	// advanced is closed and replaced whenever applied grows, to wake
+	// WaitApplied callers.
+	advanced chan struct{}
+	restore  RestoreStats
 }
 
 var _ raft.BatchingFSM = (*FSM)(nil)
 
 // New returns an empty state machine.
 func New() *FSM {
-	return &FSM{t: newTables()}
+	return &FSM{t: newTables(), advanced: make(chan struct{})}
 }
 
 // Apply applies one committed log entry. It returns the command's result
@@ -33,6 +37,7 @@ func New() *FSM {
 func (f *FSM) Apply(l *raft.Log) any {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	defer f.notifyLocked(f.applied)
 	return f.applyLocked(l)
 }
 
@@ -41,6 +46,7 @@ func (f *FSM) Apply(l *raft.Log) any {
 func (f *FSM) ApplyBatch(logs []*raft.Log) []any {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	defer f.notifyLocked(f.applied)
 	out := make([]any, len(logs))
 	for i, l := range logs {
 		out[i] = f.applyLocked(l)
@@ -54,6 +60,35 @@ func (f *FSM) AppliedIndex() uint64 {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
 	return f.applied
+}
+
+// WaitApplied blocks until the applied index reaches index or ctx ends, and
+// returns ctx.Err() in the second case. Any goroutine may call it. Waiters
+// wake once per applied batch, not once per entry.
+func (f *FSM) WaitApplied(ctx context.Context, index uint64) error {
+	for {
+		f.mu.RLock()
+		applied, advanced := f.applied, f.advanced
+		f.mu.RUnlock()
+		if applied >= index {
+			return nil
+		}
+		select {
+		case <-advanced:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// notifyLocked wakes WaitApplied callers when the applied index differs
+// from previous. The caller holds f.mu for writing.
+func (f *FSM) notifyLocked(previous uint64) {
+	if f.applied == previous {
+		return
+	}
+	close(f.advanced)
+	f.advanced = make(chan struct{})
 }
 
 func (f *FSM) applyLocked(l *raft.Log) any {

@@ -21,6 +21,7 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	defer f.notifyLocked(f.applied)
 	f.t = t
 	f.applied = meta.AppliedIndex
 	f.restore = stats
