@@ -96,9 +96,18 @@ func (s *Service) handleWatch(ctx *fasthttp.RequestCtx) {
 		apierr.Write(ctx, apierr.Validation("since %q must be a non-negative integer", ctx.QueryArgs().Peek("since")))
 		return
 	}
-	wait, cancel := context.WithTimeout(context.Background(), s.cfg.WatchWait)
+	// ctx ends when the server shuts down, so Shutdown does not wait out
+	// a watch held for WatchWait.
+	wait, cancel := context.WithTimeout(ctx, s.cfg.WatchWait)
 	defer cancel()
 	st, ok := s.Wait(wait, since)
+	if !ok && ctx.Err() != nil {
+		apierr.Write(ctx, apierr.New(fasthttp.StatusServiceUnavailable, apierr.CodeServiceUnavailable,
+			"control plane is shutting down: watch another voter or retry"))
+		ctx.Response.Header.Set("Retry-After", "1")
+		ctx.SetConnectionClose()
+		return
+	}
 	if !ok {
 		ctx.SetStatusCode(fasthttp.StatusNotModified)
 		return
