@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -168,14 +169,18 @@ func requestBody(ctx *fasthttp.RequestCtx, limit int64) ([]byte, *apierr.Error) 
 	if !ctx.Request.IsBodyStream() {
 		return ctx.PostBody(), nil
 	}
-	body, err := io.ReadAll(io.LimitReader(ctx.RequestBodyStream(), limit+1))
-	if err != nil {
+	// Sizing the buffer from Content-Length up front saves the repeated
+	// grow-and-copy of io.ReadAll, which took a third of the CPU time of
+	// a proxied predict in BenchmarkDeploymentPredictHop.
+	var buf bytes.Buffer
+	buf.Grow(max(ctx.Request.Header.ContentLength(), 0) + bytes.MinRead)
+	if _, err := buf.ReadFrom(io.LimitReader(ctx.RequestBodyStream(), limit+1)); err != nil {
 		return nil, apierr.New(fasthttp.StatusBadRequest, apierr.CodeBadRequest, "read request body: %v", err)
 	}
-	if int64(len(body)) > limit {
+	if int64(buf.Len()) > limit {
 		return nil, tooLarge
 	}
-	return body, nil
+	return buf.Bytes(), nil
 }
 
 // splitPath returns the segments of a catch-all route parameter.

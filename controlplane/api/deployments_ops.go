@@ -36,8 +36,10 @@ func notServing(d state.Deployment) *apierr.Error {
 		"deployment %s is %s and no node serves it yet: retry after a few seconds", d.ID, d.Status)
 }
 
-// proxyPredict forwards the request body and Authorization header to a
-// node that serves d, trying the next node when one cannot be reached.
+// proxyPredict forwards the request body to the internal predict route of
+// a node that serves d, trying the next node when one cannot be reached.
+// The node trusts the cluster secret and the caller's key ID instead of
+// checking the key and taking quota again, because auth already did both.
 // With contract set the node returns the contract's PredictResponse.
 func (s *Server) proxyPredict(ctx *fasthttp.RequestCtx, d state.Deployment, contract bool) {
 	addrs := s.servingAddrs(d)
@@ -53,8 +55,9 @@ func (s *Server) proxyPredict(ctx *fasthttp.RequestCtx, d state.Deployment, cont
 	}
 	req := fasthttp.AcquireRequest()
 	defer fasthttp.ReleaseRequest(req)
-	req.Header.SetBytesV(fasthttp.HeaderAuthorization, ctx.Request.Header.Peek(fasthttp.HeaderAuthorization))
-	if s.forwardPredict(ctx, req, body, addrs, "/api/deployments/"+d.ID+"/predict", contract) {
+	req.Header.Set(wire.HeaderSecret, s.fleet.Secret())
+	req.Header.Set(wire.HeaderKeyID, principal(ctx).Key.ID)
+	if s.forwardPredict(ctx, req, body, addrs, wire.NodePathDeploymentPredict+d.ID, contract) {
 		return
 	}
 	apierr.Write(ctx, apierr.New(fasthttp.StatusServiceUnavailable, apierr.CodeServiceUnavailable,

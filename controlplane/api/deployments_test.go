@@ -51,8 +51,8 @@ func (f *fakeFleet) DeploymentStats(_ context.Context, id string, _ []string) ([
 	}}, nil
 }
 
-// startFakeNode serves POST /api/deployments/{id}/predict on loopback and
-// echoes the Authorization header and body length.
+// startFakeNode serves every request on loopback and echoes the path, the
+// Authorization, cluster secret and key ID headers, and the body length.
 func startFakeNode(t *testing.T) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -62,6 +62,7 @@ func startFakeNode(t *testing.T) string {
 	srv := &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) {
 		ctx.SetContentType("application/json")
 		out, _ := json.Marshal(map[string]any{"success": true, "auth": string(ctx.Request.Header.Peek("Authorization")),
+			"secret": string(ctx.Request.Header.Peek(wire.HeaderSecret)), "keyId": string(ctx.Request.Header.Peek(wire.HeaderKeyID)),
 			"path": string(ctx.Path()), "bytes": len(ctx.PostBody())})
 		ctx.SetBody(out)
 	}}
@@ -115,8 +116,12 @@ func TestDeploymentSeedRoutes(t *testing.T) {
 		t.Fatalf("predict: status %d: %s", res.status, res.body)
 	}
 	got := res.json(t)
-	if got["auth"] != "Bearer "+e.keys["ada"] || got["path"] != "/api/deployments/"+id+"/predict" || got["bytes"].(float64) != 11 {
-		t.Errorf("node received %v, want the caller's key, the deployment's predict path and 11 bytes", got)
+	key, _ := e.fsm.KeyByHash(HashKey(e.keys["ada"]))
+	if got["path"] != wire.NodePathDeploymentPredict+id || got["bytes"].(float64) != 11 {
+		t.Errorf("node received %v, want the internal predict path of the deployment and 11 bytes", got)
+	}
+	if got["secret"] != fleet.Secret() || got["keyId"] != key.ID || got["auth"] != "" {
+		t.Errorf("node received %v, want the cluster secret and the caller's key ID instead of the key", got)
 	}
 	view := e.do("ada", "GET", "/api/deployments/"+id, "").json(t)
 	if want := "http://" + fleet.addr + "/api/deployments/" + id + "/predict"; view["serviceUrl"] != want {

@@ -23,7 +23,7 @@ import (
 // env is an API server over an in-memory state machine. Commands are
 // applied directly, in order, as a single Raft voter would.
 type env struct {
-	t       *testing.T
+	t       testing.TB
 	fsm     *state.FSM
 	srv     *Server
 	handler fasthttp.RequestHandler
@@ -36,7 +36,7 @@ type env struct {
 	users map[string]string // username → user ID
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	blobs, err := blob.New(t.TempDir())
 	if err != nil {
@@ -127,7 +127,7 @@ type response struct {
 	header *fasthttp.ResponseHeader
 }
 
-func (r response) json(t *testing.T) map[string]any {
+func (r response) json(t testing.TB) map[string]any {
 	t.Helper()
 	var v map[string]any
 	if err := json.Unmarshal(r.body, &v); err != nil {

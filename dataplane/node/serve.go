@@ -29,6 +29,8 @@ func (n *Node) handle(ctx *fasthttp.RequestCtx) {
 		n.serveStats(ctx, strings.TrimPrefix(path, wire.NodePathDeploymentStats))
 	case strings.HasPrefix(path, wire.NodePathModels):
 		n.routeModel(ctx, strings.TrimPrefix(path, wire.NodePathModels))
+	case strings.HasPrefix(path, wire.NodePathDeploymentPredict):
+		n.serveForwardedPredict(ctx, strings.TrimPrefix(path, wire.NodePathDeploymentPredict))
 	case strings.HasPrefix(path, deploymentsPrefix):
 		n.routeDeployment(ctx, strings.TrimPrefix(path, deploymentsPrefix))
 	default:
@@ -95,18 +97,52 @@ func (n *Node) servePredict(ctx *fasthttp.RequestCtx, id string) {
 	}
 }
 
-func (n *Node) predict(ctx *fasthttp.RequestCtx, v *view, d *wire.Deployment, id string) (out predictOutcome) {
+func (n *Node) predict(ctx *fasthttp.RequestCtx, v *view, d *wire.Deployment, id string) predictOutcome {
 	key, aerr := authenticate(ctx, v)
 	if aerr != nil {
 		n.reject(ctx, aerr)
 		ctx.Response.Header.Set("WWW-Authenticate", `Bearer realm="yoloplane"`)
-		return out
+		return predictOutcome{}
 	}
 	if d == nil || !canRead(key, d) {
 		n.reject(ctx, deploymentNotFound(id))
-		return out
+		return predictOutcome{}
 	}
-	out.keyID = key.KeyID
+	return n.runPredict(ctx, d, key, key.KeyID)
+}
+
+// serveForwardedPredict serves a deployment predict that the control plane
+// forwarded after it authenticated, authorized and rate limited the
+// caller, whose key ID it sends in wire.HeaderKeyID.
+func (n *Node) serveForwardedPredict(ctx *fasthttp.RequestCtx, id string) {
+	if !checkSecret(ctx, n.cfg.Secret) {
+		n.reject(ctx, apierr.New(http.StatusForbidden, apierr.CodeForbidden,
+			"internal node route: send the cluster secret in %s", wire.HeaderSecret))
+		return
+	}
+	if !ctx.IsPost() {
+		n.rejectMethod(ctx, http.MethodPost)
+		return
+	}
+	n.inflight.Add(1)
+	defer n.inflight.Add(-1)
+	var d *wire.Deployment
+	if v := n.view.Load(); v != nil {
+		d, _ = v.placed(id, n.cfg.NodeID)
+	}
+	if d == nil {
+		n.reject(ctx, deploymentNotFound(id))
+		return
+	}
+	out := n.runPredict(ctx, d, nil, string(ctx.Request.Header.Peek(wire.HeaderKeyID)))
+	n.account(ctx, d.ID, out)
+}
+
+// runPredict serves a predict of d for the API key keyID. key is nil for
+// a predict the control plane forwarded: the control plane counted it
+// against the key's rate limit, so the node takes no quota for it.
+func (n *Node) runPredict(ctx *fasthttp.RequestCtx, d *wire.Deployment, key *wire.Key, keyID string) (out predictOutcome) {
+	out.keyID = keyID
 	if d.Desired != wire.DesiredRunning {
 		n.reject(ctx, apierr.New(http.StatusConflict, apierr.CodeConflict,
 			"deployment %q is stopped: start it with POST /api/deployments/%s/start, then retry", d.ID, d.ID))
@@ -120,12 +156,15 @@ func (n *Node) predict(ctx *fasthttp.RequestCtx, v *view, d *wire.Deployment, id
 	}
 	defer s.release()
 
-	q := n.takeQuota(ctx, key)
-	if !q.allowed {
-		n.reject(ctx, apierr.New(http.StatusTooManyRequests, apierr.CodeRateLimited,
-			"rate limit of API key %s reached: retry after %d seconds or upgrade the plan", key.KeyID, q.retryAfter))
-		q.setHeaders(&ctx.Response.Header)
-		return out
+	var q quotaDecision
+	if key != nil {
+		q = n.takeQuota(ctx, key)
+		if !q.allowed {
+			n.reject(ctx, apierr.New(http.StatusTooManyRequests, apierr.CodeRateLimited,
+				"rate limit of API key %s reached: retry after %d seconds or upgrade the plan", key.KeyID, q.retryAfter))
+			q.setHeaders(&ctx.Response.Header)
+			return out
+		}
 	}
 	out.admitted = true
 	shape := predictapi.ShapeSeed
@@ -134,7 +173,9 @@ func (n *Node) predict(ctx *fasthttp.RequestCtx, v *view, d *wire.Deployment, id
 	}
 	n.handler.Serve(ctx, predictapi.Target{ID: d.ID, Name: d.Name, Model: s.model}, shape)
 	out.handled = true
-	q.setHeaders(&ctx.Response.Header)
+	if key != nil {
+		q.setHeaders(&ctx.Response.Header)
+	}
 	return out
 }
 

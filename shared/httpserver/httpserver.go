@@ -42,6 +42,12 @@ func New(handler fasthttp.RequestHandler, cfg Config, log *slog.Logger) *fasthtt
 		WriteTimeout:          cfg.ReadTimeout,
 		IdleTimeout:           2 * cfg.ReadTimeout,
 		NoDefaultServerHeader: true,
+
+		// Handlers parse multipart bodies themselves. Pre-parsing would
+		// copy every image into a form, and PostBody would then encode
+		// the form again into a new body.
+		DisablePreParseMultipartForm: true,
+
 		ErrorHandler: func(ctx *fasthttp.RequestCtx, err error) {
 			apierr.Write(ctx, apierr.FromReadError(err))
 		},

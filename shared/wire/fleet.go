@@ -52,7 +52,20 @@ const (
 	// never an API key, and name the model in HeaderModelID and
 	// HeaderModelName for the response body.
 	NodePathModels = "/internal/v1/node/models/"
+	// NodePathDeploymentPredict serves deployment predicts the control
+	// plane forwards: POST NodePathDeploymentPredict + deployment ID. The
+	// control plane has already authenticated the caller, checked its
+	// role and counted the request against its rate limit, so the route
+	// takes the cluster secret and the caller's key ID in HeaderKeyID, and
+	// the node neither checks the key nor takes quota for it.
+	// NOTE: nodes older than this route answer 404 here, so upgrade the
+	// nodes before the voters.
+	NodePathDeploymentPredict = "/internal/v1/node/predict/"
 )
+
+// HeaderKeyID names the API key a forwarded deployment predict runs for,
+// so that the node counts its usage under that key.
+const HeaderKeyID = "X-Yoloplane-Key-Id"
 
 // Headers of a forwarded model predict.
 const (
