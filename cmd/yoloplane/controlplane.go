@@ -213,13 +213,13 @@ func (v *voter) serve(ctx context.Context, f controlPlaneFlags, secret string, f
 	})
 	fcfg := fleet.DefaultConfig()
 	fcfg.Secret = secret
-	// TODO: each voter sees only the nodes that heartbeat to it, so nodes
-	// must name the leader in --control-plane until followers forward
-	// heartbeats to the leader.
 	fl, err := fleet.New(fcfg, fsm, v.node, blobs, v.limiter, log.With("subsystem", "fleet"))
 	if err != nil {
 		return err
 	}
+	// Every voter relays the heartbeats it receives to the others, so a
+	// node may name any voter in --control-plane.
+	fl.SetPeers(cl.PeerURLs)
 	srv.SetFleet(fl)
 	fctx, stopFleet := context.WithCancel(context.Background())
 	v.stopFleet = stopFleet

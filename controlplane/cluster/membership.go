@@ -175,3 +175,23 @@ func AdminByUsername(fsm *state.FSM, username string, hashKey func(string) strin
 		return nil
 	}
 }
+
+// PeerURLs returns the base URLs of the other voters whose HTTP address is
+// recorded in the replicated state. A voter whose address is not recorded
+// yet is left out. The fleet controller calls it to relay heartbeats.
+func (c *Cluster) PeerURLs() []string {
+	servers, err := c.node.Servers()
+	if err != nil {
+		return nil
+	}
+	var urls []string
+	for _, s := range servers {
+		if s.ID == c.node.ID() {
+			continue
+		}
+		if addr, ok := c.fsm.NodeHTTPAddr(s.ID); ok {
+			urls = append(urls, "http://"+addr)
+		}
+	}
+	return urls
+}

@@ -5,8 +5,9 @@
 // It serves the internal fleet routes of shared/wire: the watch long poll,
 // heartbeats, model blobs by SHA-256, usage batches and quota leases.
 //
-// A Service runs on every voter. Every voter serves the routes and keeps
-// its own registry of the nodes that heartbeat to it. Only the Raft leader
+// A Service runs on every voter. Every voter serves the routes and relays
+// the heartbeats it receives to the other voters, so each registry covers
+// the whole fleet whichever voter a node names. Only the Raft leader
 // proposes placement and status changes, so decisions never race.
 //
 // It is not the data plane and never serves predicts itself. The REST

@@ -143,6 +143,9 @@ func (s *Service) handleHeartbeat(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	s.Observe(hb)
+	if len(ctx.Request.Header.Peek(headerRelayed)) == 0 {
+		s.relay.enqueue(hb.NodeID, ctx.PostBody())
+	}
 	writeJSON(ctx, wire.HeartbeatReply{Version: s.Current().Version})
 }
 
@@ -151,8 +154,10 @@ func (s *Service) handleBlob(ctx *fasthttp.RequestCtx, hash string) {
 		apierr.Write(ctx, apierr.Validation("blob hash %q must be 64 lowercase hex characters", hash))
 		return
 	}
-	if !s.blobs.Has(hash) {
-		apierr.Write(ctx, apierr.NotFound("blob %s is not stored on this voter", hash))
+	// A voter other than the one that received the upload fetches the
+	// blob from its peers on first use.
+	if err := s.blobs.Ensure(ctx, hash); err != nil {
+		apierr.Write(ctx, apierr.NotFound("blob %s is not stored on this voter and no peer returned it: %v", hash, err))
 		return
 	}
 	ctx.SetContentType("application/octet-stream")

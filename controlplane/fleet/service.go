@@ -85,7 +85,8 @@ type Service struct {
 	usage       map[string]UsageTotal
 	quota       map[string]*quotaWindow
 
-	pub publisher
+	pub   publisher
+	relay *relayer
 }
 
 // New returns a Service. limiter may be nil, in which case quota leases
@@ -103,14 +104,17 @@ func New(cfg Config, fsm *state.FSM, raft Raft, blobs *blob.Store, limiter *rate
 		nodes:  map[string]*nodeInfo{},
 		usage:  map[string]UsageTotal{},
 		quota:  map[string]*quotaWindow{},
+		relay:  newRelayer(),
 	}
 	s.pub.init()
 	return s, nil
 }
 
-// Run publishes state changes to watchers and, while this voter leads,
-// reconciles placement every ReconcileInterval. It returns when ctx ends.
+// Run publishes state changes to watchers, relays heartbeats to the other
+// voters and, while this voter leads, reconciles placement every
+// ReconcileInterval. It returns when ctx ends.
 func (s *Service) Run(ctx context.Context) {
+	go s.runRelay(ctx)
 	t := time.NewTicker(s.cfg.ReconcileInterval)
 	defer t.Stop()
 	publish := time.NewTicker(100 * time.Millisecond)
