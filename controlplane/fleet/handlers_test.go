@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 
@@ -57,5 +58,48 @@ func TestFleetRoutes(t *testing.T) {
 	serve(handler, "POST", wire.PathUsage, secret, `{"nodeId":"a","entries":[{"deploymentId":"d","keyId":"k","requests":3,"errors":1}]}`)
 	if u := h.svc.Usage("d"); u.Requests != 3 || u.Errors != 1 {
 		t.Errorf("usage = %+v, want 3 requests and 1 error", u)
+	}
+}
+
+func TestWatchFiltersByRegion(t *testing.T) {
+	h := newHarness(t)
+	h.create(10, "us-one", "us-central1")
+	h.create(11, "eu-one", "europe-west1")
+	h.create(12, "us-two", "us-central1")
+	h.svc.refresh()
+	handler := h.svc.Wrap(nil)
+	secret := strings.Repeat("s", 32)
+
+	cases := []struct {
+		query string
+		want  []string
+	}{
+		{"?since=0&" + wire.QueryRegion + "=us-central1", []string{"us-one", "us-two"}},
+		{"?since=0&" + wire.QueryRegion + "=europe-west1", []string{"eu-one"}},
+		{"?since=0&" + wire.QueryRegion + "=asia-east1", nil},
+		{"?since=0", []string{"us-one", "eu-one", "us-two"}},
+	}
+	for _, c := range cases {
+		resp := serve(handler, "GET", wire.PathWatch+c.query, secret, "")
+		if resp.StatusCode() != fasthttp.StatusOK {
+			t.Fatalf("watch %s: status %d: %s", c.query, resp.StatusCode(), resp.Body())
+		}
+		var st wire.FleetState
+		if err := json.Unmarshal(resp.Body(), &st); err != nil {
+			t.Fatalf("watch %s: %v: %s", c.query, err, resp.Body())
+		}
+		var got []string
+		for _, d := range st.Deployments {
+			got = append(got, d.Name)
+		}
+		slices.Sort(got)
+		want := slices.Clone(c.want)
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Errorf("watch %s returned deployments %v, want %v", c.query, got, want)
+		}
+		if st.Version != h.svc.Current().Version {
+			t.Errorf("watch %s returned version %d, want the whole state's %d", c.query, st.Version, h.svc.Current().Version)
+		}
 	}
 }
