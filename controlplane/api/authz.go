@@ -69,6 +69,25 @@ var routeRoles = map[route]state.Role{
 	"POST /api/activity/mark-seen": state.RoleViewer,
 	"POST /api/activity/archive":   state.RoleViewer,
 
+	"POST /api/deployments":                              state.RoleEditor,
+	"GET /api/deployments/{deploymentId}":                state.RoleViewer,
+	"DELETE /api/deployments/{deploymentId}":             state.RoleEditor,
+	"POST /api/deployments/{deploymentId}/start":         state.RoleEditor,
+	"POST /api/deployments/{deploymentId}/stop":          state.RoleEditor,
+	"GET /api/deployments/{deploymentId}/health":         state.RoleViewer,
+	"POST /api/deployments/{deploymentId}/predict":       state.RoleViewer,
+	"GET /api/deployments/{deploymentId}/metrics":        state.RoleViewer,
+	"GET /api/deployments/{deploymentId}/logs":           state.RoleViewer,
+	"GET /api/deployments/{owner}":                       state.RoleViewer,
+	"POST /api/deployments/{owner}":                      state.RoleEditor,
+	"GET /api/deployments/{owner}/{deployment}":          state.RoleViewer,
+	"PATCH /api/deployments/{owner}/{deployment}":        state.RoleEditor,
+	"DELETE /api/deployments/{owner}/{deployment}":       state.RoleEditor,
+	"GET /api/deployments/{owner}/{deployment}/health":   state.RoleViewer,
+	"POST /api/deployments/{owner}/{deployment}/predict": state.RoleViewer,
+	"GET /api/deployments/{owner}/{deployment}/metrics":  state.RoleViewer,
+	"GET /api/deployments/{owner}/{deployment}/logs":     state.RoleViewer,
+
 	"GET /api/members":             state.RoleViewer,
 	"POST /api/members":            state.RoleAdmin,
 	"PATCH /api/members/{userId}":  state.RoleAdmin,
@@ -86,6 +105,8 @@ var accountRoutes = []route{
 	"GET /api/account/summary",
 	"GET /api/teams",
 	"POST /api/teams/create",
+	// Lists the deployments of every workspace the caller is a member of.
+	"GET /api/deployments",
 }
 
 // publicRoutes need no API key: probes, the API description, and model

@@ -30,6 +30,21 @@ func (e *env) fill(wsID string) map[string]string {
 	return map[string]string{"projectId": p.ID, "modelId": m.ID, "goneId": gone.ID}
 }
 
+// fillDeployment adds to the records of fill an ONNX model "det" of
+// project "cars" and a deployment "bus" of it.
+func (e *env) fillDeployment(wsID string, vars map[string]string) {
+	e.t.Helper()
+	hash, size, err := e.blobs.Put(strings.NewReader("onnx weights of " + wsID))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	onnx := e.must(&state.CreateModel{ModelID: ids.New(), ProjectID: vars["projectId"], Slug: "det", Name: "det", Format: state.FormatONNX,
+		FileSHA256: hash, FileSize: size, Status: state.ModelStatusReady, CreatedAt: e.clock()}).(state.Model)
+	dep := ids.New()
+	e.must(&state.CreateDeployment{DeploymentID: dep, WorkspaceID: wsID, Slug: "bus", Name: "bus", ModelID: onnx.ID, Region: "us-central1", CreatedAt: e.clock()})
+	vars["onnxId"], vars["deploymentId"] = onnx.ID, dep
+}
+
 // matrixRoutes addresses every entry of routeRoles with {ws} the target
 // workspace and {dest} a workspace where the caller is admin.
 var matrixRoutes = []struct {
@@ -81,6 +96,24 @@ var matrixRoutes = []struct {
 	{"GET /api/activity", "GET", "/api/activity?owner={ws}", ""},
 	{"POST /api/activity/mark-seen", "POST", "/api/activity/mark-seen", `{"owner":"{ws}"}`},
 	{"POST /api/activity/archive", "POST", "/api/activity/archive", `{"owner":"{ws}"}`},
+	{"POST /api/deployments", "POST", "/api/deployments", `{"modelId":"{onnxId}","name":"new"}`},
+	{"GET /api/deployments/{deploymentId}", "GET", "/api/deployments/{deploymentId}", ""},
+	{"DELETE /api/deployments/{deploymentId}", "DELETE", "/api/deployments/{deploymentId}", ""},
+	{"POST /api/deployments/{deploymentId}/start", "POST", "/api/deployments/{deploymentId}/start", ""},
+	{"POST /api/deployments/{deploymentId}/stop", "POST", "/api/deployments/{deploymentId}/stop", ""},
+	{"GET /api/deployments/{deploymentId}/health", "GET", "/api/deployments/{deploymentId}/health", ""},
+	{"POST /api/deployments/{deploymentId}/predict", "POST", "/api/deployments/{deploymentId}/predict", ""},
+	{"GET /api/deployments/{deploymentId}/metrics", "GET", "/api/deployments/{deploymentId}/metrics", ""},
+	{"GET /api/deployments/{deploymentId}/logs", "GET", "/api/deployments/{deploymentId}/logs", ""},
+	{"GET /api/deployments/{owner}", "GET", "/api/deployments/{ws}", ""},
+	{"POST /api/deployments/{owner}", "POST", "/api/deployments/{ws}", `{"project":"cars","model":"det","deployment":"new","name":"New","region":"us-central1"}`},
+	{"GET /api/deployments/{owner}/{deployment}", "GET", "/api/deployments/{ws}/bus", ""},
+	{"PATCH /api/deployments/{owner}/{deployment}", "PATCH", "/api/deployments/{ws}/bus", `{"action":"stop"}`},
+	{"DELETE /api/deployments/{owner}/{deployment}", "DELETE", "/api/deployments/{ws}/bus", ""},
+	{"GET /api/deployments/{owner}/{deployment}/health", "GET", "/api/deployments/{ws}/bus/health", ""},
+	{"POST /api/deployments/{owner}/{deployment}/predict", "POST", "/api/deployments/{ws}/bus/predict", ""},
+	{"GET /api/deployments/{owner}/{deployment}/metrics", "GET", "/api/deployments/{ws}/bus/metrics", ""},
+	{"GET /api/deployments/{owner}/{deployment}/logs", "GET", "/api/deployments/{ws}/bus/logs", ""},
 	{"GET /api/members", "GET", "/api/members?owner={ws}", ""},
 	{"POST /api/members", "POST", "/api/members", `{"owner":"{ws}","username":"ada","role":"viewer"}`},
 	{"PATCH /api/members/{userId}", "PATCH", "/api/members/{carlId}?owner={ws}", `{"role":"admin"}`},
@@ -115,6 +148,7 @@ func matrixEnv(t *testing.T, role state.Role) (*env, map[string]map[string]strin
 	vars := map[string]map[string]string{}
 	for _, ws := range []state.Workspace{acme, lab, e.workspace("carl")} {
 		v := e.fill(ws.ID)
+		e.fillDeployment(ws.ID, v)
 		v["ws"] = ws.Slug
 		vars[ws.Slug] = v
 	}

@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"fmt"
 	"strings"
 
 	"github.com/valyala/fasthttp"
@@ -43,37 +42,6 @@ const (
 	maxDeploymentLimit     = 100
 )
 
-// deploymentRoles is the role each deployment operation needs: viewer for
-// reads and predicts, editor for changes.
-var deploymentRoles = map[string]state.Role{
-	"list": state.RoleViewer, "get": state.RoleViewer, "predict": state.RoleViewer,
-	"health": state.RoleViewer, "metrics": state.RoleViewer, "logs": state.RoleViewer,
-	"create": state.RoleEditor, "start": state.RoleEditor, "stop": state.RoleEditor,
-	"replace": state.RoleEditor, "delete": state.RoleEditor,
-}
-
-// authorizeDeployment checks the caller's role in workspaceID for op, with
-// the same rules as authorize: non-members get notFound.
-func (s *Server) authorizeDeployment(ctx *fasthttp.RequestCtx, op, workspaceID string, notFound *apierr.Error) *apierr.Error {
-	need, ok := deploymentRoles[op]
-	if !ok {
-		panic(fmt.Sprintf("BUG: deployment operation %q has no role", op))
-	}
-	p := principal(ctx)
-	if p == nil {
-		return notFound
-	}
-	m, ok := s.fsm.Member(workspaceID, p.User.ID)
-	if !ok {
-		return notFound
-	}
-	if roleRank(m.Role) < roleRank(need) {
-		return apierr.New(fasthttp.StatusForbidden, apierr.CodeForbidden,
-			"this request needs the %s role in the workspace, and your role is %s: ask a workspace admin", need, m.Role)
-	}
-	return nil
-}
-
 // routeDeployments dispatches /api/deployments/... by path shape: a first
 // segment of 24 hex characters is a deployment ID, anything else an owner.
 func (s *Server) routeDeployments(ctx *fasthttp.RequestCtx) {
@@ -100,7 +68,7 @@ func (s *Server) deploymentByIDRoutes(ctx *fasthttp.RequestCtx, method, id strin
 		apierr.Write(ctx, apierr.NotFound("no route for %s %s", method, ctx.Path()))
 		return
 	}
-	d, e := s.deploymentByID(ctx, op, id)
+	d, e := s.deploymentByID(ctx, deploymentRoute(method, "/api/deployments/{deploymentId}", action), id)
 	if e != nil {
 		s.drainAndFail(ctx, e)
 		return
@@ -135,11 +103,8 @@ func (s *Server) deploymentByOwnerRoutes(ctx *fasthttp.RequestCtx, method, owner
 		apierr.Write(ctx, apierr.NotFound("no route for %s %s", method, ctx.Path()))
 		return
 	}
-	authOp := op
-	if op == "patch" {
-		authOp = "start" // every PATCH action needs the editor role
-	}
-	d, e := s.deploymentBySlug(ctx, authOp, owner, slug)
+	r := deploymentRoute(method, "/api/deployments/{owner}/{deployment}", strings.Join(rest, "/"))
+	d, e := s.deploymentBySlug(ctx, r, owner, slug)
 	if e != nil {
 		s.drainAndFail(ctx, e)
 		return
@@ -169,16 +134,25 @@ func (s *Server) deploymentOps(ctx *fasthttp.RequestCtx, op string, d state.Depl
 	}
 }
 
-func (s *Server) deploymentByID(ctx *fasthttp.RequestCtx, op, id string) (state.Deployment, *apierr.Error) {
+// deploymentRoute returns the routeRoles entry of a request on one
+// deployment: method, then pattern, then the action path if any.
+func deploymentRoute(method, pattern, action string) route {
+	if action == "" {
+		return route(method + " " + pattern)
+	}
+	return route(method + " " + pattern + "/" + action)
+}
+
+func (s *Server) deploymentByID(ctx *fasthttp.RequestCtx, r route, id string) (state.Deployment, *apierr.Error) {
 	notFound := apierr.NotFound("deployment %s not found", id)
 	d, ok := s.fsm.DeploymentByID(strings.ToLower(id))
 	if !ok {
 		return state.Deployment{}, notFound
 	}
-	return d, s.authorizeDeployment(ctx, op, d.WorkspaceID, notFound)
+	return d, s.authorize(ctx, r, d.WorkspaceID, notFound)
 }
 
-func (s *Server) deploymentBySlug(ctx *fasthttp.RequestCtx, op, owner, slug string) (state.Deployment, *apierr.Error) {
+func (s *Server) deploymentBySlug(ctx *fasthttp.RequestCtx, r route, owner, slug string) (state.Deployment, *apierr.Error) {
 	notFound := apierr.NotFound("deployment %s/%s not found", owner, slug)
 	ws, ok := s.fsm.WorkspaceBySlug(owner)
 	if !ok {
@@ -188,7 +162,7 @@ func (s *Server) deploymentBySlug(ctx *fasthttp.RequestCtx, op, owner, slug stri
 	if !ok {
 		return state.Deployment{}, notFound
 	}
-	return d, s.authorizeDeployment(ctx, op, d.WorkspaceID, notFound)
+	return d, s.authorize(ctx, r, d.WorkspaceID, notFound)
 }
 
 // serviceURL returns the predict URL on the first known node the

@@ -85,7 +85,7 @@ func (s *Server) handleListOwnerDeployments(ctx *fasthttp.RequestCtx, owner stri
 		apierr.Write(ctx, notFound)
 		return
 	}
-	if e := s.authorizeDeployment(ctx, "list", ws.ID, notFound); e != nil {
+	if e := s.authorize(ctx, "GET /api/deployments/{owner}", ws.ID, notFound); e != nil {
 		apierr.Write(ctx, e)
 		return
 	}
@@ -129,7 +129,7 @@ func (s *Server) handleCreateDeployment(ctx *fasthttp.RequestCtx) {
 		apierr.Write(ctx, e)
 		return
 	}
-	if e := s.authorizeDeployment(ctx, "create", m.WorkspaceID, apierr.NotFound("model %s not found", req.ModelID)); e != nil {
+	if e := s.authorize(ctx, "POST /api/deployments", m.WorkspaceID, apierr.NotFound("model %s not found", req.ModelID)); e != nil {
 		apierr.Write(ctx, e)
 		return
 	}
@@ -201,7 +201,7 @@ func (s *Server) handleCreateOwnerDeployment(ctx *fasthttp.RequestCtx, owner str
 		apierr.Write(ctx, e)
 		return
 	}
-	if e := s.authorizeDeployment(ctx, "create", m.WorkspaceID, apierr.NotFound("workspace %q not found", owner)); e != nil {
+	if e := s.authorize(ctx, "POST /api/deployments/{owner}", m.WorkspaceID, apierr.NotFound("workspace %q not found", owner)); e != nil {
 		apierr.Write(ctx, e)
 		return
 	}
