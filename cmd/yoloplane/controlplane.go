@@ -14,6 +14,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -29,6 +30,7 @@ import (
 	"github.com/yoloplane/yoloplane/controlplane/ratelimit"
 	"github.com/yoloplane/yoloplane/controlplane/state"
 	"github.com/yoloplane/yoloplane/dataplane/accounting"
+	"github.com/yoloplane/yoloplane/dataplane/inference"
 	"github.com/yoloplane/yoloplane/dataplane/predict"
 	"github.com/yoloplane/yoloplane/shared/ids"
 )
@@ -206,7 +208,7 @@ func (v *voter) serve(ctx context.Context, f controlPlaneFlags, secret string, f
 		ReadIndex: cl.ReadIndex,
 		// Missing blobs are fetched from peers by hash on first use.
 		Blobs:     blobs,
-		LoadModel: noModelLoading,
+		LoadModel: voterModelLoader(log),
 		// Derived from the cluster secret, so that every voter accepts the
 		// download URLs any voter signed.
 		URLSecret: urlSecret(secret),
@@ -287,10 +289,30 @@ func urlSecret(clusterSecret string) []byte {
 	return sum[:]
 }
 
-// noModelLoading is the model loader of control-plane voters, which run no
-// inference.
-func noModelLoading(path string) (*predict.Model, error) {
-	return nil, fmt.Errorf("model %s was stored but not loaded: control-plane voters run no inference, so serve it from a data-plane node or yoloplane serve", filepath.Base(path))
+// voterModelLoader returns the model loader of control-plane voters. A
+// voter loads an uploaded ONNX file to check its layout, and keeps it to
+// run the model predicts that no data-plane node holds warm. ONNX Runtime
+// is loaded on the first upload, so voters that never see one need no
+// library.
+func voterModelLoader(log *slog.Logger) func(path string) (*predict.Model, error) {
+	var once sync.Once
+	var initErr error
+	return func(path string) (*predict.Model, error) {
+		once.Do(func() {
+			lib, err := inference.FindLibrary()
+			if err != nil {
+				initErr = err
+				return
+			}
+			if initErr = inference.Init(lib); initErr == nil {
+				log.Info("onnx runtime loaded", "path", lib)
+			}
+		})
+		if initErr != nil {
+			return nil, fmt.Errorf("model %s was stored but cannot be checked on this voter: %w", filepath.Base(path), initErr)
+		}
+		return predict.Load(path, predict.DefaultConfig())
+	}
 }
 
 func randomHex(n int) string {
