@@ -145,7 +145,7 @@ func (s *Server) authorize(ctx *fasthttp.RequestCtx, r route, workspaceID string
 		return notFound
 	}
 	m, ok := s.fsm.Member(workspaceID, p.User.ID)
-	if !ok {
+	if !ok || !s.fsm.KeyReaches(p.Key, workspaceID) {
 		return notFound
 	}
 	if roleRank(m.Role) < roleRank(need) {

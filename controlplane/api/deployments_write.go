@@ -17,7 +17,7 @@ import (
 // that match modelID and status when they are set.
 func (s *Server) deploymentsOfCaller(ctx *fasthttp.RequestCtx, workspaceID, modelID, status string) []state.Deployment {
 	var out []state.Deployment
-	for _, ws := range s.fsm.WorkspacesOf(principal(ctx).User.ID) {
+	for _, ws := range s.fsm.WorkspacesOfKey(principal(ctx).Key) {
 		if workspaceID != "" && ws.ID != workspaceID {
 			continue
 		}

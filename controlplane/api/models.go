@@ -83,7 +83,7 @@ func (s *Server) handleListModels(ctx *fasthttp.RequestCtx) {
 	}
 	views := []modelView{}
 	total := 0
-	for _, ws := range s.fsm.WorkspacesOf(principal(ctx).User.ID) {
+	for _, ws := range s.fsm.WorkspacesOfKey(principal(ctx).Key) {
 		filter.WorkspaceID = ws.ID
 		models, err := s.allModels(filter)
 		if err != nil {
@@ -158,8 +158,7 @@ func (s *Server) canRead(p *Principal, workspaceID string) bool {
 	if p == nil {
 		return false
 	}
-	_, ok := s.fsm.Member(workspaceID, p.User.ID)
-	return ok
+	return s.fsm.KeyReaches(p.Key, workspaceID)
 }
 
 // allModels returns every live model that matches filter, page by page.

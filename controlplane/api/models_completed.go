@@ -18,7 +18,7 @@ func (s *Server) handleListCompletedModels(ctx *fasthttp.RequestCtx) {
 		apierr.Write(ctx, e)
 		return
 	}
-	workspaces := s.fsm.WorkspacesOf(principal(ctx).User.ID)
+	workspaces := s.fsm.WorkspacesOfKey(principal(ctx).Key)
 	if owner := string(ctx.QueryArgs().Peek("owner")); owner != "" {
 		ws, e := s.workspaceFor(ctx, "GET /api/models/completed", owner)
 		if e != nil {

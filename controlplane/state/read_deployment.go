@@ -63,7 +63,9 @@ func (f *FSM) FleetKeys() []FleetKey {
 		}
 		var ws []string
 		for id := range f.t.memberOf[k.UserID] {
-			ws = append(ws, id)
+			if f.keyReachesLocked(k, id) {
+				ws = append(ws, id)
+			}
 		}
 		slices.Sort(ws)
 		out = append(out, FleetKey{Key: k.clone(), Workspaces: ws, Plan: f.t.workspaces[k.WorkspaceID].Plan})

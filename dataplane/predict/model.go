@@ -28,22 +28,23 @@ import (
 type Config struct {
 	// Session configures the ONNX Runtime session (thread counts).
 	Session inference.Config
-	// Slots is how many calls may run the session at the same time. More
-	// slots than cores only adds contention inside ONNX Runtime.
+	// Slots is how many calls may run the model at the same time. A call
+	// that runs alone uses a session whose threads span every core; each
+	// overlapping call gets a one-thread session of its own. More slots
+	// than cores only adds contention.
 	Slots int
 	// MaxPixels bounds the decoded image size, checked from the header
 	// before any pixel buffer is allocated.
 	MaxPixels int64
 }
 
-// DefaultConfig returns the configuration used by `yoloplane serve`. One slot
-// whose session uses every core gives the lowest latency. The stages before
-// and after the session of other requests overlap with it on other
-// goroutines.
+// DefaultConfig returns the configuration used by `yoloplane serve`: one
+// slot per core, so a lone request runs on every core and concurrent ones
+// run side by side on one core each.
 func DefaultConfig() Config {
 	return Config{
 		Session:   inference.DefaultConfig(),
-		Slots:     1,
+		Slots:     runtime.NumCPU(),
 		MaxPixels: vision.DefaultMaxPixels,
 	}
 }
@@ -83,11 +84,13 @@ type Result struct {
 
 // Model is a loaded, warmed model ready for predicts.
 type Model struct {
-	path    string
-	session *inference.Session
-	info    postprocess.Model
-	input   tensor.Info
-	cfg     Config
+	path string
+	// session is the wide session, used for metadata and shapes.
+	session  *inference.Session
+	sessions *sessionSet
+	info     postprocess.Model
+	input    tensor.Info
+	cfg      Config
 
 	// fixedW and fixedH are the model's input size, or 0 for dynamic axes.
 	fixedW, fixedH int
@@ -96,8 +99,7 @@ type Model struct {
 	defaultSize int
 	stride      int
 
-	slots chan struct{}
-	bufs  sync.Pool
+	bufs sync.Pool
 }
 
 // ErrModelInput reports a model whose input is not a single NCHW image.
@@ -110,23 +112,24 @@ func Load(path string, cfg Config) (*Model, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	sess, err := inference.Open(path, cfg.Session)
+	set, err := openSessions(path, cfg)
 	if err != nil {
-		return nil, err // inference.Open names the file
+		return nil, err
 	}
-	m, err := newModel(path, sess, cfg)
+	m, err := newModel(path, set, cfg)
 	if err != nil {
-		sess.Close()
+		set.close()
 		return nil, fmt.Errorf("load model %q: %w", path, err)
 	}
 	if err := m.warmup(); err != nil {
-		sess.Close()
+		set.close()
 		return nil, fmt.Errorf("warm up model %q: %w", path, err)
 	}
 	return m, nil
 }
 
-func newModel(path string, sess *inference.Session, cfg Config) (*Model, error) {
+func newModel(path string, set *sessionSet, cfg Config) (*Model, error) {
+	sess := set.wide
 	inputs := sess.Inputs()
 	if len(inputs) != 1 || len(inputs[0].Shape) != 4 || inputs[0].Shape[1] != 3 {
 		return nil, fmt.Errorf("%w: need one input of shape [1, 3, height, width], got %v", ErrModelInput, describeInputs(inputs))
@@ -140,13 +143,13 @@ func newModel(path string, sess *inference.Session, cfg Config) (*Model, error) 
 		return nil, err
 	}
 	m := &Model{
-		path:    path,
-		session: sess,
-		info:    info,
-		input:   in,
-		cfg:     cfg,
-		stride:  max(info.Stride, 32),
-		slots:   make(chan struct{}, cfg.Slots),
+		path:     path,
+		session:  sess,
+		sessions: set,
+		info:     info,
+		input:    in,
+		cfg:      cfg,
+		stride:   max(info.Stride, 32),
 	}
 	if in.Shape[2] > 0 && in.Shape[3] > 0 {
 		m.fixedH, m.fixedW = int(in.Shape[2]), int(in.Shape[3])
@@ -173,14 +176,18 @@ func (m *Model) Info() postprocess.Model { return m.info }
 // the axes are dynamic.
 func (m *Model) InputSize() (h, w int) { return m.fixedH, m.fixedW }
 
-// Close releases the session. Calls in flight must have returned.
-func (m *Model) Close() error { return m.session.Close() }
+// Close releases the sessions. Calls in flight must have returned.
+func (m *Model) Close() error { return m.sessions.close() }
 
 func (m *Model) warmup() error {
 	h, w := m.targetSize(0, m.defaultSize, m.defaultSize)
 	buf := make([]float32, 3*h*w)
-	_, err := m.run(buf, nil, h, w)
-	return err
+	for _, sess := range m.sessions.all() {
+		if _, err := m.run(sess, buf, nil, h, w); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // targetSize returns the model input height and width for an image of
@@ -254,13 +261,14 @@ func (m *Model) predictImage(ctx context.Context, img *vision.Image, p Params, p
 	t1 := time.Now()
 	res.Timings.Set(accounting.Preprocess, t1.Sub(t0))
 
-	if err := m.acquire(ctx); err != nil {
+	sess, err := m.sessions.acquire(ctx)
+	if err != nil {
 		return nil, err
 	}
 	t2 := time.Now()
 	res.Timings.Set(accounting.Queue, t2.Sub(t1))
-	outputs, err := m.run(*buf, nil, h, w)
-	m.release()
+	outputs, err := m.run(sess, *buf, nil, h, w)
+	m.sessions.release(sess)
 	if err != nil {
 		return nil, fmt.Errorf("run model: %w", err)
 	}
@@ -303,20 +311,9 @@ func (m *Model) getBuffer(n int) *[]float32 {
 	return &b
 }
 
-func (m *Model) acquire(ctx context.Context) error {
-	select {
-	case m.slots <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("wait for a free inference slot: %w", ctx.Err())
-	}
-}
-
-func (m *Model) release() { <-m.slots }
-
-// run feeds one NCHW image of h×w to the session, converting to float16 when
-// the model's input is float16.
-func (m *Model) run(buf []float32, half []uint16, h, w int) ([]tensor.Tensor, error) {
+// run feeds one NCHW image of h×w to sess, converting to float16 when the
+// model's input is float16.
+func (m *Model) run(sess *inference.Session, buf []float32, half []uint16, h, w int) ([]tensor.Tensor, error) {
 	shape := []int64{1, 3, int64(h), int64(w)}
 	if m.input.Type == tensor.Float16 {
 		if cap(half) < len(buf) {
@@ -324,26 +321,28 @@ func (m *Model) run(buf []float32, half []uint16, h, w int) ([]tensor.Tensor, er
 		}
 		half = half[:len(buf)]
 		inference.Float32sToFloat16s(half, buf)
-		return m.session.RunFloat16(half, shape)
+		return sess.RunFloat16(half, shape)
 	}
-	return m.session.Run(buf, shape)
+	return sess.Run(buf, shape)
 }
 
-// RawRunner returns a function that runs the session once on a prepared
-// input at the model's default size, with no decode, preprocess or
-// postprocess. It measures the most this machine can do with the model.
+// RawRunner returns a function that runs the model once on a prepared input
+// at the model's default size, with no decode, preprocess or postprocess,
+// choosing sessions as predicts do. It measures the most this machine can
+// do with the model. Concurrent calls are safe.
 func (m *Model) RawRunner() func() error {
 	h, w := m.targetSize(0, m.defaultSize, m.defaultSize)
 	buf := make([]float32, 3*h*w)
 	for i := range buf {
 		buf[i] = float32(math.Mod(float64(i)*0.618, 1))
 	}
-	var half []uint16
-	if m.input.Type == tensor.Float16 {
-		half = make([]uint16, len(buf))
-	}
 	return func() error {
-		_, err := m.run(buf, half, h, w)
+		sess, err := m.sessions.acquire(context.Background())
+		if err != nil {
+			return err
+		}
+		defer m.sessions.release(sess)
+		_, err = m.run(sess, buf, nil, h, w)
 		return err
 	}
 }
