@@ -44,3 +44,26 @@ func TestTeamKeyStaysInTeam(t *testing.T) {
 		t.Errorf("the personal key cannot reach the team: status %d, err %v: %s", status, err, body)
 	}
 }
+
+func TestLastPersonalKeyNotRevoked(t *testing.T) {
+	s := startServer(t, t.TempDir())
+	status, _, body, err := request("GET", s.baseURL+"/api/api-keys", s.key, nil)
+	if err != nil || status != http.StatusOK {
+		t.Fatalf("list keys: status %d, err %v: %s", status, err, body)
+	}
+	var list struct {
+		Keys []struct {
+			KeyID string `json:"keyId"`
+		} `json:"keys"`
+	}
+	if err := json.Unmarshal(body, &list); err != nil || len(list.Keys) != 1 {
+		t.Fatalf("list keys: %v: %s", err, body)
+	}
+	status, _, body, _ = request("DELETE", s.baseURL+"/api/api-keys", s.key, []byte(`{"keyId":"`+list.Keys[0].KeyID+`"}`))
+	if status != http.StatusConflict {
+		t.Errorf("revoke the last personal key: status %d, want 409: %s", status, body)
+	}
+	if status, _, body, _ := request("GET", s.baseURL+"/api/api-keys", s.key, nil); status != http.StatusOK {
+		t.Errorf("admin key after the refused revoke: status %d: %s", status, body)
+	}
+}

@@ -16,6 +16,11 @@ import (
 // KeyPrefix starts every API key; 40 hex characters follow it.
 const KeyPrefix = apikey.Prefix
 
+// errStarting is the response to authenticated requests that arrive before
+// the server is ready.
+var errStarting = apierr.New(fasthttp.StatusServiceUnavailable, apierr.CodeServiceUnavailable,
+	"the server is starting and its state is catching up: retry in a second")
+
 // principalKey is the user-value key under which auth stores the caller.
 const principalKey = "yoloplane.principal"
 
@@ -38,6 +43,13 @@ func ValidKeyFormat(key []byte) bool { return apikey.ValidFormat(key) }
 // X-RateLimit headers.
 func (s *Server) auth(h fasthttp.RequestHandler) fasthttp.RequestHandler {
 	return func(ctx *fasthttp.RequestCtx) {
+		if !s.ready.Load() {
+			// Until the state has caught up, a key created elsewhere may
+			// be missing here; answering 401 would call a valid key revoked.
+			apierr.Write(ctx, errStarting)
+			ctx.Response.Header.Set("Retry-After", "1")
+			return
+		}
 		p, err := s.authenticateCaller(ctx)
 		if err != nil {
 			apierr.Write(ctx, err)

@@ -52,6 +52,7 @@ func newEnv(t testing.TB) *env {
 		URLSecret: []byte("test-secret-test-secret-test-sec"),
 		Now:       e.clock,
 	})
+	e.srv.SetReady()
 	e.handler = e.srv.Handler()
 	return e
 }

@@ -92,6 +92,13 @@ func (s *Server) handleDeleteKey(ctx *fasthttp.RequestCtx) {
 		apierr.Write(ctx, e)
 		return
 	}
+	if !s.hasOtherPersonalKey(k) {
+		// Without a key of the personal workspace the user could not call
+		// the API again; on a self-hosted server nobody could issue one.
+		apierr.Write(ctx, apierr.New(fasthttp.StatusConflict, apierr.CodeConflict,
+			"API key %s is your last active key of your personal workspace: create another key with POST /api/api-keys before revoking this one", k.Prefix))
+		return
+	}
 	cmd := &state.RevokeAPIKey{KeyID: k.ID, RevokedAt: s.now()}
 	if _, e := s.applyRecorded(ctx, cmd, k.WorkspaceID, "deleted", "apiKey", k.ID, "Revoked API key "+keyLabel(k)); e != nil {
 		apierr.Write(ctx, e)
@@ -105,4 +112,19 @@ func keyLabel(k state.APIKey) string {
 		return k.Prefix + "..."
 	}
 	return k.Name + " (" + k.Prefix + "...)"
+}
+
+// hasOtherPersonalKey reports whether revoking k leaves its user another
+// active key of the user's personal workspace. Keys of team workspaces
+// never lock the user out, so revoking them is always allowed.
+func (s *Server) hasOtherPersonalKey(k state.APIKey) bool {
+	if ws, ok := s.fsm.WorkspaceByID(k.WorkspaceID); !ok || !ws.Personal {
+		return true
+	}
+	for _, other := range s.fsm.KeysOf(k.UserID) {
+		if other.ID != k.ID && !other.Revoked && other.WorkspaceID == k.WorkspaceID {
+			return true
+		}
+	}
+	return false
 }

@@ -208,10 +208,15 @@ func (s *Server) inspect(hash string) (*predict.Model, *apierr.Error) {
 		s.log.Error("BUG: ONNX upload without a model loader")
 		return nil, apierr.Internal
 	}
-	loaded, err := s.backend.LoadModel(s.backend.Blobs.Path(hash))
+	path := s.backend.Blobs.Path(hash)
+	loaded, err := s.backend.LoadModel(path)
 	if err != nil {
+		// The loader names the stored file; the client knows it by its
+		// upload, and the server's paths are none of its business.
+		reason := strings.ReplaceAll(err.Error(), strconv.Quote(path), "the file")
+		reason = strings.ReplaceAll(reason, path, "the file")
 		return nil, apierr.New(fasthttp.StatusUnprocessableEntity, apierr.CodeUnprocessable,
-			"the ONNX model cannot serve predictions: %v", err)
+			"the ONNX model cannot serve predictions: %s", reason)
 	}
 	return loaded, nil
 }

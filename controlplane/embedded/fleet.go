@@ -50,7 +50,9 @@ func (s *Server) startFleet(log *slog.Logger) (string, error) {
 	}
 	cfg := fleet.DefaultConfig()
 	cfg.Secret = secret
-	fl, err := fleet.New(cfg, s.fsm, s.node, s.blobs, nil, log.With("subsystem", "fleet"))
+	// The API's limiter, so that predicts on nodes and requests to this
+	// process draw on one count per key. Nil when rate limits are off.
+	fl, err := fleet.New(cfg, s.fsm, s.node, s.blobs, s.limiter, log.With("subsystem", "fleet"))
 	if err != nil {
 		return "", err
 	}
