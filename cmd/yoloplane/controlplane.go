@@ -32,6 +32,7 @@ import (
 	"github.com/yoloplane/yoloplane/dataplane/accounting"
 	"github.com/yoloplane/yoloplane/dataplane/inference"
 	"github.com/yoloplane/yoloplane/dataplane/predict"
+	"github.com/yoloplane/yoloplane/shared/httpserver"
 	"github.com/yoloplane/yoloplane/shared/ids"
 )
 
@@ -228,7 +229,7 @@ func (v *voter) serve(ctx context.Context, f controlPlaneFlags, secret string, f
 	go fl.Run(fctx)
 	handler := fl.Wrap(cl.Wrap(srv.Handler()))
 	v.http = srv.FastHTTPServer()
-	v.http.Handler = handler
+	v.http.Handler = httpserver.Drained(handler, apiCfg.MaxBody)
 	ln, err := net.Listen("tcp", f.listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (choose another address with --listen)", f.listen, err)

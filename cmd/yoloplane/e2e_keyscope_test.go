@@ -1,8 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
+	"io"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/yoloplane/yoloplane/internal/testshared"
@@ -66,4 +69,35 @@ func TestLastPersonalKeyNotRevoked(t *testing.T) {
 	if status, _, body, _ := request("GET", s.baseURL+"/api/api-keys", s.key, nil); status != http.StatusOK {
 		t.Errorf("admin key after the refused revoke: status %d: %s", status, body)
 	}
+}
+
+// TestRejectionWithLargeBody checks that a request rejected before its body
+// is read still gets its JSON error, not a reset connection.
+func TestRejectionWithLargeBody(t *testing.T) {
+	s := startServer(t, t.TempDir())
+	image := make([]byte, 4<<20)
+	ct, body := multipartBody(t, image, nil)
+	status, _, resp, err := requestWithType("POST", s.baseURL+"/api/models/"+strings.Repeat("0", 24)+"/predict", "ul_"+strings.Repeat("0", 40), ct, body.Bytes())
+	if err != nil {
+		t.Fatalf("predict with an unknown key and a 4 MB body: %v", err)
+	}
+	if status != http.StatusUnauthorized {
+		t.Errorf("status %d, want 401: %s", status, resp)
+	}
+}
+
+func requestWithType(method, url, key, contentType string, body []byte) (int, http.Header, []byte, error) {
+	req, err := http.NewRequest(method, url, bytes.NewReader(body))
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+key)
+	req.Header.Set("Content-Type", contentType)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header, b, err
 }

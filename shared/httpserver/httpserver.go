@@ -5,6 +5,7 @@
 package httpserver
 
 import (
+	"io"
 	"log/slog"
 	"time"
 
@@ -33,7 +34,7 @@ func New(handler fasthttp.RequestHandler, cfg Config, log *slog.Logger) *fasthtt
 		cfg.ReadTimeout = 60 * time.Second
 	}
 	return &fasthttp.Server{
-		Handler:               handler,
+		Handler:               Drained(handler, cfg.MaxBody),
 		Name:                  "yoloplane",
 		MaxRequestBodySize:    int(cfg.MaxBody),
 		StreamRequestBody:     true,
@@ -54,5 +55,30 @@ func New(handler fasthttp.RequestHandler, cfg Config, log *slog.Logger) *fasthtt
 		Logger: apierr.ServerLogger(func(message string) {
 			log.Warn("http connection error", "message", message)
 		}),
+	}
+}
+
+// Drained wraps handler so that whatever it left of a streamed request
+// body, up to maxBody bytes, is read before the response goes out, and a
+// rejection reaches a client that is still sending. Servers built by New
+// have it; a caller that replaces Server.Handler wraps the new handler too.
+func Drained(handler fasthttp.RequestHandler, maxBody int64) fasthttp.RequestHandler {
+	return func(ctx *fasthttp.RequestCtx) {
+		handler(ctx)
+		DrainBody(ctx, maxBody)
+	}
+}
+
+// DrainBody reads and discards what is left of a streamed request body, up
+// to limit bytes. A handler that rejects a request without reading its body
+// calls it first: otherwise the server closes the connection with unread
+// data, the kernel resets it, and a client still sending the body sees
+// "connection reset" instead of the error response.
+func DrainBody(ctx *fasthttp.RequestCtx, limit int64) {
+	if !ctx.Request.IsBodyStream() {
+		return
+	}
+	if stream := ctx.RequestBodyStream(); stream != nil {
+		_, _ = io.Copy(io.Discard, io.LimitReader(stream, limit))
 	}
 }
