@@ -208,7 +208,13 @@ func (n *Node) account(ctx *fasthttp.RequestCtx, id string, out predictOutcome) 
 	if failed {
 		message = errorMessage(ctx.Response.Body())
 	}
-	n.statsFor(id).observe(time.Now(), string(ctx.Method()), string(ctx.Path()), status, latency, message)
+	// The deployment's own metrics and logs, which its owner reads, count
+	// only requests whose key was accepted for it, so that nobody without a
+	// key can raise its error rate or fill its logs. The node's Prometheus
+	// series below count every request, for the operator.
+	if out.keyID != "" {
+		n.statsFor(id).observe(time.Now(), string(ctx.Method()), string(ctx.Path()), status, latency, message)
+	}
 	n.metrics.GetOrCreatePrometheusHistogram(`yoloplane_deployment_request_duration_seconds{deployment="` + id + `"}`).Update(latency.Seconds())
 	if !out.handled {
 		n.recorder.Observe(id, status, &accounting.Timings{Total: latency})
