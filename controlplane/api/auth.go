@@ -45,7 +45,7 @@ func (s *Server) auth(h fasthttp.RequestHandler) fasthttp.RequestHandler {
 	return func(ctx *fasthttp.RequestCtx) {
 		if !s.ready.Load() {
 			// Until the state has caught up, a key created elsewhere may
-			// be missing here; answering 401 would call a valid key revoked.
+			// be missing here, and a 401 would call a valid key revoked.
 			apierr.Write(ctx, errStarting)
 			ctx.Response.Header.Set("Retry-After", "1")
 			return

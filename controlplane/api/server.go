@@ -178,7 +178,7 @@ func (s *Server) Handler() fasthttp.RequestHandler {
 
 // FastHTTPServer returns a fasthttp.Server with the body limits the predict
 // handler relies on: bodies over MaxBody are streamed to the handler, which
-// answers 413 and drains them, so the client reads the JSON error instead of
+// responds 413 and drains them, so the client reads the JSON error instead of
 // a reset connection.
 func (s *Server) FastHTTPServer() *fasthttp.Server {
 	return httpserver.New(s.Handler(), httpserver.Config{MaxBody: s.cfg.MaxBody}, s.log)

@@ -211,8 +211,8 @@ func (s *Server) inspect(hash string) (*predict.Model, *apierr.Error) {
 	path := s.backend.Blobs.Path(hash)
 	loaded, err := s.backend.LoadModel(path)
 	if err != nil {
-		// The loader names the stored file; the client knows it by its
-		// upload, and the server's paths are none of its business.
+		// The loader names the stored file by its path on the server,
+		// which the client has no use for and should not learn.
 		reason := strings.ReplaceAll(err.Error(), strconv.Quote(path), "the file")
 		reason = strings.ReplaceAll(reason, path, "the file")
 		return nil, apierr.New(fasthttp.StatusUnprocessableEntity, apierr.CodeUnprocessable,
