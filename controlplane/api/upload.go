@@ -232,7 +232,7 @@ func (s *Server) dropUnreferenced(hash string) {
 	}
 }
 
-// ModelMetadata is what a model record keeps about a loaded model: class
+// ModelMetadata returns what a model record keeps about a loaded model: class
 // names as a JSON array, the input size and the output layout.
 func ModelMetadata(m *predict.Model) map[string]string {
 	info := m.Info()
