@@ -81,7 +81,7 @@ func isPublic(ip net.IP) bool {
 	return true
 }
 
-// Fetch downloads the image at rawURL. Every failure is a 400 that says
+// Fetch downloads the image at rawURL. Every failure is a 400 that names
 // what went wrong with the URL.
 func (f *URLFetcher) Fetch(ctx context.Context, rawURL string) ([]byte, error) {
 	u, err := url.Parse(rawURL)
