@@ -1,7 +1,6 @@
 package regions
 
 import (
-	"encoding/json"
 	"math"
 	"strconv"
 	"strings"
@@ -9,6 +8,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/yoloplane/yoloplane/shared/apierr"
+	"github.com/yoloplane/yoloplane/shared/httpserver"
 )
 
 // regionJSON is one region in API responses. LatencyMs is present only when
@@ -180,12 +180,5 @@ func toJSON(r Region, latencyMs *int64) regionJSON {
 	}
 }
 
-func writeJSON(ctx *fasthttp.RequestCtx, v any) {
-	body, err := json.Marshal(v)
-	if err != nil {
-		panic("BUG: marshal region response: " + err.Error())
-	}
-	ctx.SetStatusCode(fasthttp.StatusOK)
-	ctx.SetContentType("application/json")
-	ctx.SetBody(body)
-}
+// writeJSON sends v as a 200 JSON response.
+func writeJSON(ctx *fasthttp.RequestCtx, v any) { httpserver.WriteJSON(ctx, fasthttp.StatusOK, v) }

@@ -106,15 +106,6 @@ func runDataPlane(args []string) error {
 		return err
 	}
 	fmt.Printf("Data-plane node %s serving on http://%s\n", cfg.NodeID, n.Addr())
-	errc := make(chan error, 1)
-	go func() { errc <- n.Wait() }()
-	select {
-	case <-ctx.Done():
-		log.Info("stopping", "reason", "signal")
-	case err := <-errc:
-		if err != nil {
-			log.Error("http server stopped", "error", err)
-		}
-	}
+	waitForStop(ctx, n.Wait, log)
 	return n.Close()
 }

@@ -5,6 +5,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -72,4 +73,20 @@ func newLogger(level string) (*slog.Logger, error) {
 		return nil, fmt.Errorf("invalid --log-level %q: use debug, info, warn or error", level)
 	}
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: l})), nil
+}
+
+// waitForStop blocks until ctx ends, which a signal does, or until wait
+// returns because the server stopped by itself, and logs which of the two
+// happened. The caller then closes the server.
+func waitForStop(ctx context.Context, wait func() error, log *slog.Logger) {
+	errc := make(chan error, 1)
+	go func() { errc <- wait() }()
+	select {
+	case <-ctx.Done():
+		log.Info("stopping", "reason", "signal")
+	case err := <-errc:
+		if err != nil {
+			log.Error("http server stopped", "error", err)
+		}
+	}
 }

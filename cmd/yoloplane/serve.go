@@ -69,15 +69,6 @@ func runServe(args []string) error {
 	if addr := srv.NodeAddr(); addr != "" {
 		fmt.Printf("Data-plane node %s serving deployments in %s on http://%s\n", embedded.InProcessNodeID, regions.DefaultRegion, addr)
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Wait() }()
-	select {
-	case <-ctx.Done():
-		log.Info("stopping", "reason", "signal")
-	case err := <-errc:
-		if err != nil {
-			log.Error("http server stopped", "error", err)
-		}
-	}
+	waitForStop(ctx, srv.Wait, log)
 	return srv.Close()
 }

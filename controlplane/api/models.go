@@ -1,7 +1,6 @@
 package api
 
 import (
-	"encoding/json"
 	"strings"
 
 	"github.com/valyala/fasthttp"
@@ -9,6 +8,7 @@ import (
 	"github.com/yoloplane/yoloplane/controlplane/state"
 	"github.com/yoloplane/yoloplane/dataplane/predictapi"
 	"github.com/yoloplane/yoloplane/shared/apierr"
+	"github.com/yoloplane/yoloplane/shared/httpserver"
 	"github.com/yoloplane/yoloplane/shared/ids"
 )
 
@@ -199,13 +199,4 @@ func (s *Server) view(m state.Model) modelView {
 	return v
 }
 
-func writeJSON(ctx *fasthttp.RequestCtx, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		apierr.Write(ctx, apierr.Internal)
-		return
-	}
-	ctx.SetStatusCode(status)
-	ctx.SetContentType("application/json")
-	ctx.SetBody(b)
-}
+func writeJSON(ctx *fasthttp.RequestCtx, status int, v any) { httpserver.WriteJSON(ctx, status, v) }

@@ -2,7 +2,6 @@ package cluster
 
 import (
 	"context"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,6 +17,7 @@ import (
 	"github.com/yoloplane/yoloplane/controlplane/ratelimit"
 	"github.com/yoloplane/yoloplane/controlplane/state"
 	"github.com/yoloplane/yoloplane/shared/apierr"
+	"github.com/yoloplane/yoloplane/shared/httpserver"
 )
 
 // HeaderSecret carries the cluster secret on internal routes.
@@ -311,8 +311,7 @@ func isDialError(err error) bool {
 }
 
 func secretMatches(ctx *fasthttp.RequestCtx, secret string) bool {
-	got := ctx.Request.Header.Peek(HeaderSecret)
-	return subtle.ConstantTimeCompare(got, []byte(secret)) == 1
+	return httpserver.SecretMatches(ctx, HeaderSecret, secret)
 }
 
 func sleep(ctx context.Context, d time.Duration) error {

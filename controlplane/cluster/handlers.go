@@ -15,6 +15,7 @@ import (
 	"github.com/yoloplane/yoloplane/controlplane/ratelimit"
 	"github.com/yoloplane/yoloplane/controlplane/state"
 	"github.com/yoloplane/yoloplane/shared/apierr"
+	"github.com/yoloplane/yoloplane/shared/httpserver"
 )
 
 // maxInternalBody bounds the body of an internal call. The largest is a
@@ -162,12 +163,5 @@ func (c *Cluster) handleRateLimit(ctx *fasthttp.RequestCtx) {
 	writeJSON(ctx, ds)
 }
 
-func writeJSON(ctx *fasthttp.RequestCtx, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		apierr.Write(ctx, apierr.Internal)
-		return
-	}
-	ctx.SetContentType("application/json")
-	ctx.SetBody(b)
-}
+// writeJSON sends v as a 200 JSON response.
+func writeJSON(ctx *fasthttp.RequestCtx, v any) { httpserver.WriteJSON(ctx, fasthttp.StatusOK, v) }

@@ -2,7 +2,6 @@ package fleet
 
 import (
 	"context"
-	"crypto/subtle"
 	"encoding/json"
 	"io"
 	"strconv"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/yoloplane/yoloplane/controlplane/blob"
 	"github.com/yoloplane/yoloplane/shared/apierr"
+	"github.com/yoloplane/yoloplane/shared/httpserver"
 	"github.com/yoloplane/yoloplane/shared/wire"
 )
 
@@ -30,8 +30,7 @@ func (s *Service) Wrap(next fasthttp.RequestHandler) fasthttp.RequestHandler {
 			next(ctx)
 			return
 		}
-		got := ctx.Request.Header.Peek(wire.HeaderSecret)
-		if subtle.ConstantTimeCompare(got, []byte(s.cfg.Secret)) != 1 {
+		if !httpserver.SecretMatches(ctx, wire.HeaderSecret, s.cfg.Secret) {
 			apierr.Write(ctx, apierr.New(fasthttp.StatusForbidden, apierr.CodeForbidden,
 				"internal fleet route: send the cluster secret in %s", wire.HeaderSecret))
 			return
@@ -194,12 +193,5 @@ func (s *Service) handleQuota(ctx *fasthttp.RequestCtx) {
 	writeJSON(ctx, grant)
 }
 
-func writeJSON(ctx *fasthttp.RequestCtx, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		apierr.Write(ctx, apierr.Internal)
-		return
-	}
-	ctx.SetContentType("application/json")
-	ctx.SetBody(b)
-}
+// writeJSON sends v as a 200 JSON response.
+func writeJSON(ctx *fasthttp.RequestCtx, v any) { httpserver.WriteJSON(ctx, fasthttp.StatusOK, v) }

@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/memberlist"
 
 	"github.com/yoloplane/yoloplane/regions"
+	"github.com/yoloplane/yoloplane/shared/config"
 )
 
 // Config configures a Pool. Build one with DefaultConfig and override fields.
@@ -126,22 +127,16 @@ func (c Config) Validate() error {
 }
 
 func (c Config) validateTimings() error {
-	durations := []struct {
-		name  string
-		value time.Duration
-	}{
-		{"probe interval", c.ProbeInterval},
-		{"probe timeout", c.ProbeTimeout},
-		{"gossip interval", c.GossipInterval},
-		{"push-pull interval", c.PushPullInterval},
-		{"TCP timeout", c.TCPTimeout},
-		{"metadata update interval", c.MetaUpdateInterval},
-		{"update timeout", c.UpdateTimeout},
-	}
-	for _, d := range durations {
-		if d.value <= 0 {
-			return fmt.Errorf("invalid %s %v: must be positive", d.name, d.value)
-		}
+	if err := config.RequirePositive(
+		config.Duration{Name: "probe interval", Value: c.ProbeInterval},
+		config.Duration{Name: "probe timeout", Value: c.ProbeTimeout},
+		config.Duration{Name: "gossip interval", Value: c.GossipInterval},
+		config.Duration{Name: "push-pull interval", Value: c.PushPullInterval},
+		config.Duration{Name: "TCP timeout", Value: c.TCPTimeout},
+		config.Duration{Name: "metadata update interval", Value: c.MetaUpdateInterval},
+		config.Duration{Name: "update timeout", Value: c.UpdateTimeout},
+	); err != nil {
+		return err
 	}
 	if c.ProbeTimeout >= c.ProbeInterval {
 		return fmt.Errorf("invalid probe timeout %v: must be shorter than the probe interval %v", c.ProbeTimeout, c.ProbeInterval)

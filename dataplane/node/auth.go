@@ -8,6 +8,7 @@ import (
 
 	"github.com/yoloplane/yoloplane/shared/apierr"
 	"github.com/yoloplane/yoloplane/shared/apikey"
+	"github.com/yoloplane/yoloplane/shared/httpserver"
 	"github.com/yoloplane/yoloplane/shared/wire"
 )
 
@@ -43,6 +44,5 @@ func canRead(key *wire.Key, d *wire.Deployment) bool {
 
 // checkSecret reports whether the request carries the cluster secret.
 func checkSecret(ctx *fasthttp.RequestCtx, secret string) bool {
-	got := ctx.Request.Header.Peek(wire.HeaderSecret)
-	return len(got) > 0 && subtle.ConstantTimeCompare(got, []byte(secret)) == 1
+	return httpserver.SecretMatches(ctx, wire.HeaderSecret, secret)
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/yoloplane/yoloplane/dataplane/predict"
 	"github.com/yoloplane/yoloplane/regions"
+	"github.com/yoloplane/yoloplane/shared/config"
 	"github.com/yoloplane/yoloplane/shared/wire"
 )
 
@@ -156,24 +157,18 @@ func (c Config) Validate() error {
 }
 
 func (c Config) validateDurations() error {
-	durations := []struct {
-		name  string
-		value time.Duration
-	}{
-		{"predict timeout", c.PredictTimeout},
-		{"heartbeat interval", c.HeartbeatInterval},
-		{"usage interval", c.UsageInterval},
-		{"offline lease", c.OfflineLease},
-		{"minimum backoff", c.BackoffMin},
-		{"maximum backoff", c.BackoffMax},
-		{"request timeout", c.RequestTimeout},
-		{"blob timeout", c.BlobTimeout},
-		{"fetch retry", c.FetchRetry},
-	}
-	for _, d := range durations {
-		if d.value <= 0 {
-			return fmt.Errorf("invalid %s %v: must be positive", d.name, d.value)
-		}
+	if err := config.RequirePositive(
+		config.Duration{Name: "predict timeout", Value: c.PredictTimeout},
+		config.Duration{Name: "heartbeat interval", Value: c.HeartbeatInterval},
+		config.Duration{Name: "usage interval", Value: c.UsageInterval},
+		config.Duration{Name: "offline lease", Value: c.OfflineLease},
+		config.Duration{Name: "minimum backoff", Value: c.BackoffMin},
+		config.Duration{Name: "maximum backoff", Value: c.BackoffMax},
+		config.Duration{Name: "request timeout", Value: c.RequestTimeout},
+		config.Duration{Name: "blob timeout", Value: c.BlobTimeout},
+		config.Duration{Name: "fetch retry", Value: c.FetchRetry},
+	); err != nil {
+		return err
 	}
 	if c.BackoffMax < c.BackoffMin {
 		return fmt.Errorf("invalid maximum backoff %v: must be at least the minimum %v", c.BackoffMax, c.BackoffMin)

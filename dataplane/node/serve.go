@@ -12,6 +12,7 @@ import (
 	"github.com/yoloplane/yoloplane/dataplane/accounting"
 	"github.com/yoloplane/yoloplane/dataplane/predictapi"
 	"github.com/yoloplane/yoloplane/shared/apierr"
+	"github.com/yoloplane/yoloplane/shared/httpserver"
 	"github.com/yoloplane/yoloplane/shared/wire"
 )
 
@@ -252,12 +253,4 @@ func (n *Node) statsFor(id string) *stats {
 	return s
 }
 
-func writeJSON(ctx *fasthttp.RequestCtx, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic("BUG: marshal response: " + err.Error())
-	}
-	ctx.SetStatusCode(status)
-	ctx.SetContentType("application/json")
-	ctx.SetBody(b)
-}
+func writeJSON(ctx *fasthttp.RequestCtx, status int, v any) { httpserver.WriteJSON(ctx, status, v) }

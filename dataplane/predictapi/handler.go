@@ -40,10 +40,10 @@ type Handler struct {
 	// AllowPrivateURLs lets URL sources reach loopback and private
 	// addresses. Tests use it; a server exposed to clients must not.
 	AllowPrivateURLs bool
-	Recorder       *accounting.Recorder
-	Logger         *slog.Logger
-	Started        time.Time
-	Version        string
+	Recorder         *accounting.Recorder
+	Logger           *slog.Logger
+	Started          time.Time
+	Version          string
 	// Timeout bounds the whole predict, from parsing to the response.
 	Timeout time.Duration
 
