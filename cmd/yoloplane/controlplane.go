@@ -205,7 +205,7 @@ func (v *voter) serve(ctx context.Context, f controlPlaneFlags, secret string, f
 		Apply:   v.node.Apply,
 		Limiter: limiter,
 		// A follower that misses a key's hash catches up before it
-		// answers 401, so keys work on every node once created.
+		// responds 401, so keys work on every node once created.
 		ReadIndex: cl.ReadIndex,
 		// Missing blobs are fetched from peers by hash on first use.
 		Blobs:     blobs,

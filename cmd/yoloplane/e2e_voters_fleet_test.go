@@ -13,7 +13,7 @@ import (
 // TestVoterClusterServesDeployment runs three voters and one data-plane node
 // that heartbeats to n3, which is not the bootstrapping voter. A model
 // uploaded through n1 and deployed through n2 becomes ready on the node and
-// answers predicts through every voter.
+// serves predicts through every voter.
 func TestVoterClusterServesDeployment(t *testing.T) {
 	vs, key := startThreeVoters(t)
 	voter := func(i int) *server {

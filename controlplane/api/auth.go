@@ -111,7 +111,7 @@ func (s *Server) authenticate(ctx *fasthttp.RequestCtx) (*Principal, *apierr.Err
 }
 
 // readIndexTimeout bounds the wait for the leader when a key's hash is not
-// found locally; after it the request gets 401 as if the key did not exist.
+// found locally. After it, the request gets 401 as if the key did not exist.
 const readIndexTimeout = 2 * time.Second
 
 // lookupKey finds the API key with the given hash. On a miss it waits for

@@ -19,7 +19,7 @@ import (
 	"github.com/yoloplane/yoloplane/shared/ids"
 )
 
-// Backend is what the write routes need besides the state machine.
+// Backend holds the dependencies of the write routes besides the state machine.
 type Backend struct {
 	// Apply proposes a command and returns its result once applied, like
 	// raftnode.Node.Apply. Handlers call it from request goroutines; it
@@ -48,7 +48,7 @@ type Backend struct {
 
 // Limiter decides whether an API key may make another request. The auth
 // middleware calls it from request goroutines after authentication; it may
-// block while it asks the Raft leader. ratelimit.Limiter implements it.
+// block while it waits on the Raft leader. ratelimit.Limiter implements it.
 type Limiter interface {
 	Allow(ctx context.Context, keyID string, plan state.Plan) (ratelimit.Decision, error)
 }

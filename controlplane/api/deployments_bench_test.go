@@ -19,7 +19,7 @@ import (
 const hopBodySize = 135 << 10
 
 // startBenchNode serves every request on loopback TCP, with the server
-// settings of a real node, and answers a fixed JSON body of about a
+// settings of a real node, and responds with a fixed JSON body of about a
 // detection response's size after reading the request body. It returns
 // its address.
 func startBenchNode(b *testing.B) string {

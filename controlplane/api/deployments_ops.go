@@ -66,8 +66,8 @@ func (s *Server) proxyPredict(ctx *fasthttp.RequestCtx, d state.Deployment, cont
 }
 
 // forwardPredict posts body to path on each node of addrs in turn and
-// copies the first answer into ctx. It moves on when a node cannot be
-// reached, marking it suspect, or answers 503 while another node is left.
+// copies the first response into ctx. It moves on when a node cannot be
+// reached, marking it suspect, or responds 503 while another node is left.
 // It returns false, with ctx untouched, when no node answered. req carries
 // the caller's extra headers; body must stay valid until it returns.
 func (s *Server) forwardPredict(ctx *fasthttp.RequestCtx, req *fasthttp.Request, body []byte, addrs []string, path string, contract bool) bool {

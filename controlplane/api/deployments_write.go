@@ -283,7 +283,7 @@ func (s *Server) replaceModel(ctx *fasthttp.RequestCtx, d state.Deployment, proj
 	writeUpdate(ctx, v.(state.Deployment))
 }
 
-// writeUpdate answers a PATCH: 200 when d is already in its final state,
+// writeUpdate responds to a PATCH: 200 when d is already in its final state,
 // 202 while it is still deploying.
 func writeUpdate(ctx *fasthttp.RequestCtx, d state.Deployment) {
 	switch {

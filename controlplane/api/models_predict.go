@@ -13,7 +13,7 @@ import (
 
 // routeModelPredict runs a model predict on a data-plane node that holds
 // the model file warm for a ready deployment, and in this process when no
-// node does or none answers. The node returns the same body shape as a
+// node does or none responds. The node returns the same body shape as a
 // local predict, naming the model, not the deployment.
 func (s *Server) routeModelPredict(ctx *fasthttp.RequestCtx, m state.Model, shape predictapi.Shape) {
 	addrs := s.modelAddrs(m)
@@ -82,7 +82,7 @@ func warmupReply(m state.Model, where, addr string, started time.Time) map[strin
 	return out
 }
 
-// warmOnNode asks the nodes that hold m whether its session is still warm
+// warmOnNode queries the nodes that hold m whether its session is still warm
 // and returns the first that confirms.
 func (s *Server) warmOnNode(m state.Model) (string, bool) {
 	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()

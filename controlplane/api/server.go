@@ -1,10 +1,13 @@
-// Package api serves the resource REST API over fasthttp: authentication,
-// role checks from one route table, API keys, projects, models (with
-// uploads and signed downloads), trash and activity on both route
-// families, and predict routes that hand requests to loaded models.
+// Package api serves the resource REST API over fasthttp on both route
+// families. It covers authentication, role checks from one route table,
+// API keys, projects, models with uploads and signed downloads, trash,
+// activity, deployments, and predict routes that hand requests to loaded
+// models or data-plane nodes.
 //
 // Handlers read replicated state from the control plane's state machine and
-// write through the Raft node. They never block on Raft on the predict path.
+// write through the Raft node. A predict waits for no Raft commit, but on a
+// follower the rate limiter and the lookup of an unknown key may wait for
+// the leader.
 // A Server is safe for concurrent use once Handler has been called.
 package api
 

@@ -22,7 +22,7 @@ import (
 // maxUploadField bounds each non-file multipart field.
 const maxUploadField = 64 << 10
 
-// modelUpload is what a create request names: the destination, the model
+// modelUpload is a parsed create request: the destination, the model
 // and, for multipart uploads, the stored file.
 type modelUpload struct {
 	Owner, Project, ProjectID, Model, Name, Task string

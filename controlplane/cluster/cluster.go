@@ -168,7 +168,7 @@ const notLeaderRetry = 50 * time.Millisecond
 // is retried on the new leader until ctx ends, because it was not applied.
 // A call that failed in transit is not retried, because the command may
 // have been applied. On success Forward waits until this node applied the
-// entry too, so a read after a write sees it.
+// entry too, so a read after a write finds it.
 func (c *Cluster) Forward(ctx context.Context, _, _ string, cmd state.Command) (any, error) {
 	entry, err := state.Encode(cmd)
 	if err != nil {
@@ -232,7 +232,7 @@ func (c *Cluster) waitApplied(ctx context.Context, index uint64) error {
 // ReadIndex waits until this node's state contains every write
 // acknowledged before the call, so that a read served afterwards is
 // linearizable. The leader confirms its leadership with a quorum; a
-// follower asks the leader for its applied index and waits to reach it.
+// follower requests the leader's applied index and waits to reach it.
 func (c *Cluster) ReadIndex(ctx context.Context) error {
 	if c.node.IsLeader() {
 		return c.node.VerifyLeader(ctx)
@@ -282,8 +282,8 @@ func (c *Cluster) rateLimitRemote(ctx context.Context, reqs []ratelimit.Request)
 	return ds, nil
 }
 
-// Join asks the cluster at baseURL (any voter) to add this node, retrying
-// every retry interval until a voter accepts or ctx ends.
+// Join requests that the cluster at baseURL (any voter) add this node. It
+// retries every retry interval until a voter accepts or ctx ends.
 func (c *Cluster) Join(ctx context.Context, baseURL string, req JoinRequest, retry time.Duration) error {
 	payload, err := json.Marshal(req)
 	if err != nil {

@@ -7,7 +7,7 @@ import (
 )
 
 // callTimeout bounds one follower call to the leader. A leader that does not
-// answer within it is treated as gone.
+// respond within it is treated as gone.
 const callTimeout = 2 * time.Second
 
 // pending is one follower request waiting for the leader's decision.
@@ -69,7 +69,7 @@ func (l *Limiter) fill(batch []*pending) []*pending {
 	return batch
 }
 
-// send asks the leader for the decisions of batch. Requests whose caller
+// send requests the decisions of batch from the leader. Requests whose caller
 // gave up are left out, so they consume no quota.
 func (l *Limiter) send(batch []*pending) {
 	live := batch[:0]

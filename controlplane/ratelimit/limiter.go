@@ -40,7 +40,7 @@ func DefaultConfig() Config {
 	return Config{
 		Enterprise: Limits{PerMinute: 3_000, PerDay: 500_000},
 		// Five seconds costs one small Raft entry per interval while keys
-		// are in use, and bounds what a failover forgets to a few seconds.
+		// are in use, and bounds what a failover loses to a few seconds.
 		FlushInterval: 5 * time.Second,
 		MaxBatch:      512,
 		Workers:       4,
@@ -68,7 +68,7 @@ type Raft interface {
 	Apply(ctx context.Context, cmd state.Command) (any, error)
 }
 
-// Request asks for one decision: one request of KeyID under Limits.
+// Request is one decision to make: one request of KeyID under Limits.
 type Request struct {
 	KeyID  string `json:"k"`
 	Limits Limits `json:"l"`
@@ -141,8 +141,8 @@ func (l *Limiter) LimitsFor(plan state.Plan) Limits {
 
 // Allow counts one request of keyID under plan's limits and returns the
 // decision. On the leader it takes a mutex and touches no network; on a
-// follower it waits for the leader's answer. The error wraps ErrUnavailable
-// when no leader answered.
+// follower it waits for the leader's decision. The error wraps ErrUnavailable
+// when no leader responded.
 func (l *Limiter) Allow(ctx context.Context, keyID string, plan state.Plan) (Decision, error) {
 	req := Request{KeyID: keyID, Limits: l.LimitsFor(plan)}
 	if c := l.local(ctx); c != nil {
@@ -191,7 +191,7 @@ func (l *Limiter) local(ctx context.Context) *Counter {
 	return l.counter
 }
 
-// dropCounter forgets the counter after leadership moved, so that a later
+// dropCounter discards the counter after leadership moved, so that a later
 // term starts again from the committed totals instead of stale ones.
 func (l *Limiter) dropCounter() {
 	l.mu.Lock()

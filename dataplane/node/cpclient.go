@@ -21,13 +21,13 @@ import (
 // errNotModified reports a watch that ended without a newer state.
 var errNotModified = errors.New("fleet state not modified")
 
-// cpClient calls the control plane's internal fleet routes. It knows one
-// or more voter base URLs and sticks to the one that last answered. When a
+// cpClient calls the control plane's internal fleet routes. It holds one
+// or more voter base URLs and sticks to the one that last responded. When a
 // voter cannot be reached, a call moves on to the next, so a node survives
 // the loss of any voter it lists. It is safe for concurrent use.
 type cpClient struct {
 	bases   []string
-	current atomic.Int64 // index into bases of the voter that last answered
+	current atomic.Int64 // index into bases of the voter that last responded
 	secret  string
 	http    *http.Client
 }
@@ -60,8 +60,8 @@ func splitControlPlanes(list string) []string {
 
 // do sends a request to the current voter, and to each other voter in
 // turn while the previous one cannot be reached. body may be nil. A voter
-// that answers with any status ends the search, because it is up and the
-// next call would get the same answer.
+// that responds with any status ends the search, because it is up and the
+// next call would get the same response.
 func (c *cpClient) do(ctx context.Context, method, path string, body []byte) (*http.Response, error) {
 	start := int(c.current.Load())
 	var lastErr error

@@ -15,9 +15,9 @@ import (
 //
 // One session cannot serve both cases well. Measured on a 2-core Xeon VM
 // with yolov8n_int8_640 (`yoloplane bench --raw --threads N --concurrency
-// C`): one call on a 2-thread session takes 92 ms at p50, against 110 ms on
-// a 1-thread session; but two callers on 1-thread sessions finish 15.7
-// calls a second, against 10.5 for calls queued on the 2-thread one,
+// C`), one call on a 2-thread session takes 92 ms at p50, against 110 ms on
+// a 1-thread session. But two callers on 1-thread sessions finish 15.7
+// calls a second, against 10.5 for calls queued on the 2-thread session,
 // because the pool's synchronisation after each layer idles the second
 // core.
 type sessionSet struct {

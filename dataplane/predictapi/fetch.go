@@ -17,10 +17,10 @@ import (
 // URLFetcher downloads the image named by an http(s) URL in the source
 // field. It is safe for concurrent use.
 //
-// Unless AllowPrivate is set, it connects only to public addresses: the
-// check runs on the resolved IP of every connection, redirects included,
-// so a client cannot make the server reach its own network through a
-// hostname that resolves to a private address.
+// Unless AllowPrivate is set, it connects only to public addresses. The
+// check runs on the resolved IP of every connection, redirects included.
+// So a hostname that resolves to a private address cannot make the server
+// reach its own network.
 type URLFetcher struct {
 	client   *http.Client
 	maxBytes int64

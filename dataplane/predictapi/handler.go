@@ -59,16 +59,15 @@ type Target struct {
 }
 
 // Serve parses the request, runs the predict and writes the response in the
-// given shape. Every failure becomes a JSON error response.
+// given shape. Every failure becomes a JSON error response. Successes are
+// recorded with their stage timings by serve; failures of a known model are
+// recorded here with their total time only.
 func (h *Handler) Serve(ctx *fasthttp.RequestCtx, t Target, shape Shape) {
 	start := time.Now()
 	status := h.serve(ctx, t, shape, start)
-	if h.Recorder != nil && status != 0 {
-		var tm accounting.Timings
-		tm.Total = time.Since(start)
-		if status != http.StatusOK {
-			h.Recorder.Observe(t.ID, status, &tm)
-		}
+	if h.Recorder != nil && t.ID != "" && status != http.StatusOK {
+		tm := accounting.Timings{Total: time.Since(start)}
+		h.Recorder.Observe(t.ID, status, &tm)
 	}
 }
 

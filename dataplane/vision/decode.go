@@ -19,7 +19,7 @@ import (
 // DefaultMaxPixels is the pixel limit used when DecodeOptions.MaxPixels is
 // zero. 40 million pixels admits 8K frames (7680×4320 = 33.2 MP) and the
 // sensors of current phones, and bounds the decoded RGB buffer at 120 MB;
-// a detector sees the image at 640 pixels a side, so nothing larger helps.
+// a detector receives the image at 640 pixels a side, so nothing larger helps.
 const DefaultMaxPixels int64 = 40_000_000
 
 // DecodeOptions limits what Decode accepts.
