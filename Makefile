@@ -39,6 +39,8 @@ $(ORT_LIB):
 	rm -rf $(ORT_DIR)/pack
 
 build: $(ORT_LIB)
+	@echo '#include <jpeglib.h>' | $${CC:-gcc} -E -x c - >/dev/null 2>&1 || { \
+		echo "libjpeg headers not found: install them, e.g. apt-get install libjpeg62-turbo-dev"; exit 1; }
 	$(GO) build -o bin/yoloplane ./cmd/yoloplane
 
 run: build
