@@ -20,6 +20,7 @@ const (
 	CodeForbidden          = "FORBIDDEN"
 	CodeNotFound           = "NOT_FOUND"
 	CodeConflict           = "CONFLICT"
+	CodeGone               = "GONE"
 	CodePayloadTooLarge    = "PAYLOAD_TOO_LARGE"
 	CodeUnsupportedMedia   = "UNSUPPORTED_MEDIA_TYPE"
 	CodeUnprocessable      = "UNPROCESSABLE_ENTITY"

@@ -10,10 +10,10 @@ import (
 	"github.com/valyala/fasthttp"
 )
 
-// secretPattern matches API keys, bearer tokens and cluster secrets, which
-// fasthttp quotes in its read errors and log lines when a request is
-// malformed.
-var secretPattern = regexp.MustCompile(`(?i)(bearer\s+)\S+|ul_[0-9a-f]{6,}|(x-yoloplane-cluster-secret:\s*)\S+`)
+// secretPattern matches API keys, invite tokens, bearer tokens and cluster
+// secrets, which fasthttp quotes in its read errors and log lines when a
+// request is malformed.
+var secretPattern = regexp.MustCompile(`(?i)(bearer\s+)\S+|ul_[0-9a-f]{6,}|inv_[0-9a-f]{6,}|(x-yoloplane-cluster-secret:\s*)\S+`)
 
 // Redact replaces API keys and secrets in s with "[redacted]".
 func Redact(s string) string {
@@ -24,6 +24,8 @@ func Redact(s string) string {
 			return m[:len("bearer")] + " [redacted]"
 		case strings.HasPrefix(lower, "x-yoloplane-cluster-secret"):
 			return "X-Yoloplane-Cluster-Secret: [redacted]"
+		case strings.HasPrefix(lower, "inv_"):
+			return "inv_[redacted]"
 		}
 		return "ul_[redacted]"
 	})

@@ -1,6 +1,8 @@
 // Package apikey creates, parses and hashes API keys: "ul_" followed by 40
-// lowercase hex characters. Servers store and compare only the SHA-256 of a
-// key. The functions are pure and safe for concurrent use.
+// lowercase hex characters. Other secret tokens, such as invite tokens,
+// have the same form with another prefix. Servers store and compare only
+// the SHA-256 of a key or token. The functions are pure and safe for
+// concurrent use.
 package apikey
 
 import (
@@ -19,12 +21,17 @@ const Prefix = "ul_"
 const Len = len(Prefix) + 40
 
 // New returns a fresh key from crypto/rand.
-func New() string {
+func New() string { return NewToken(Prefix) }
+
+// NewToken returns prefix followed by 40 hex characters from crypto/rand:
+// the form of API keys, and of other secrets that servers store only as a
+// Hash, such as invite tokens.
+func NewToken(prefix string) string {
 	var b [20]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		panic("BUG: crypto/rand failed: " + err.Error())
 	}
-	return Prefix + hex.EncodeToString(b[:])
+	return prefix + hex.EncodeToString(b[:])
 }
 
 // Hash returns the stored form of a key: lowercase hex SHA-256.
@@ -34,11 +41,15 @@ func Hash(key string) string {
 }
 
 // ValidFormat reports whether key is "ul_" followed by 40 hex characters.
-func ValidFormat(key []byte) bool {
-	if len(key) != Len || !bytes.HasPrefix(key, []byte(Prefix)) {
+func ValidFormat(key []byte) bool { return ValidToken(key, Prefix) }
+
+// ValidToken reports whether token is prefix followed by 40 hex
+// characters, the form NewToken returns.
+func ValidToken(token []byte, prefix string) bool {
+	if len(token) != len(prefix)+40 || !bytes.HasPrefix(token, []byte(prefix)) {
 		return false
 	}
-	for _, c := range key[len(Prefix):] {
+	for _, c := range token[len(prefix):] {
 		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
 			return false
 		}

@@ -36,3 +36,16 @@ func TestFromHeader(t *testing.T) {
 		}
 	}
 }
+
+func TestNewTokenHasItsPrefix(t *testing.T) {
+	token := NewToken("inv_")
+	if !ValidToken([]byte(token), "inv_") {
+		t.Errorf("NewToken(inv_) = %q, not a valid inv_ token", token)
+	}
+	if ValidFormat([]byte(token)) {
+		t.Errorf("invite token %q passes as an API key", token)
+	}
+	if ValidToken([]byte(token[:len(token)-1]+"g"), "inv_") {
+		t.Errorf("token with a non-hex character passes")
+	}
+}
