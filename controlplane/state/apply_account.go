@@ -10,13 +10,15 @@ import (
 )
 
 // Commands and snapshot records of account features: profile settings,
-// follows, project icons and model download counts. Numbers 21 to 39 are
-// kept for them.
+// follows, project icons, model download counts, team invites (numbers 25
+// to 28, in apply_invite.go) and user avatars. Numbers 21 to 39 are kept
+// for them.
 const (
 	CmdUpdateSettings     CommandType = 21
 	CmdSetFollow          CommandType = 22
 	CmdSetProjectIcon     CommandType = 23
 	CmdTrackModelDownload CommandType = 24
+	CmdSetUserAvatar      CommandType = 29
 )
 
 const (
@@ -24,6 +26,7 @@ const (
 	RecordFollow         RecordType = 22
 	RecordProjectIcon    RecordType = 23
 	RecordModelDownloads RecordType = 24
+	RecordUserAvatar     RecordType = 26
 )
 
 // Bounds on profile settings, in bytes or entries.
@@ -115,6 +118,29 @@ type IconChange struct {
 	Previous string      `json:"previous,omitempty"`
 }
 
+// UserAvatar is the profile image of a user. The image lives in the blob
+// store under SHA256.
+type UserAvatar struct {
+	UserID      string    `json:"userId"`
+	SHA256      string    `json:"sha256"`
+	ContentType string    `json:"contentType"`
+	Size        int64     `json:"size"`
+	UpdatedAt   time.Time `json:"updatedAt"`
+}
+
+// SetUserAvatar sets the avatar of a user, or removes it when SHA256 is
+// empty.
+type SetUserAvatar struct {
+	Avatar UserAvatar `json:"avatar"`
+}
+
+// AvatarChange is the result of SetUserAvatar. Previous is the blob hash of
+// the replaced or removed avatar, like IconChange.Previous.
+type AvatarChange struct {
+	Avatar   UserAvatar `json:"avatar"`
+	Previous string     `json:"previous,omitempty"`
+}
+
 // TrackModelDownload counts one download of a model's file.
 type TrackModelDownload struct {
 	ModelID string    `json:"modelId"`
@@ -132,20 +158,27 @@ func (*UpdateSettings) CommandType() CommandType     { return CmdUpdateSettings 
 func (*SetFollow) CommandType() CommandType          { return CmdSetFollow }
 func (*SetProjectIcon) CommandType() CommandType     { return CmdSetProjectIcon }
 func (*TrackModelDownload) CommandType() CommandType { return CmdTrackModelDownload }
+func (*SetUserAvatar) CommandType() CommandType      { return CmdSetUserAvatar }
 
 // accountTables contains the account records. Its fields are exported only
 // so that go-cmp compares them in the snapshot tests.
 type accountTables struct {
-	Settings  map[string]Settings        // by user ID
-	Followers map[string]map[string]bool // workspace ID → follower user IDs
-	Icons     map[string]ProjectIcon     // by project ID
-	Downloads map[string]ModelDownloads  // by model ID
+	Settings      map[string]Settings        // by user ID
+	Followers     map[string]map[string]bool // workspace ID → follower user IDs
+	Icons         map[string]ProjectIcon     // by project ID
+	Downloads     map[string]ModelDownloads  // by model ID
+	Invites       map[string]Invite          // by invite ID
+	InviteByToken map[string]string          // token hash → invite ID
+	InvitesOfWS   map[string]map[string]bool // workspace ID → invite IDs
+	Avatars       map[string]UserAvatar      // by user ID
 }
 
 func newAccountTables() accountTables {
 	return accountTables{
 		Settings: map[string]Settings{}, Followers: map[string]map[string]bool{},
 		Icons: map[string]ProjectIcon{}, Downloads: map[string]ModelDownloads{},
+		Invites: map[string]Invite{}, InviteByToken: map[string]string{}, InvitesOfWS: map[string]map[string]bool{},
+		Avatars: map[string]UserAvatar{},
 	}
 }
 
@@ -159,6 +192,16 @@ func newAccountCommand(t CommandType) Command {
 		return &SetProjectIcon{}
 	case CmdTrackModelDownload:
 		return &TrackModelDownload{}
+	case CmdCreateInvite:
+		return &CreateInvite{}
+	case CmdRevokeInvite:
+		return &RevokeInvite{}
+	case CmdAcceptInvite:
+		return &AcceptInvite{}
+	case CmdResendInvite:
+		return &ResendInvite{}
+	case CmdSetUserAvatar:
+		return &SetUserAvatar{}
 	}
 	return nil
 }
@@ -175,6 +218,16 @@ func (t *tables) dispatchAccount(cmd Command) (any, bool) {
 		return result(t.applySetProjectIcon(c)), true
 	case *TrackModelDownload:
 		return result(t.applyTrackModelDownload(c)), true
+	case *CreateInvite:
+		return result(t.applyCreateInvite(c)), true
+	case *RevokeInvite:
+		return result(t.applyRevokeInvite(c)), true
+	case *AcceptInvite:
+		return result(t.applyAcceptInvite(c)), true
+	case *ResendInvite:
+		return result(t.applyResendInvite(c)), true
+	case *SetUserAvatar:
+		return result(t.applySetUserAvatar(c)), true
 	}
 	return nil, false
 }
@@ -298,8 +351,8 @@ func (t *tables) applySetProjectIcon(c *SetProjectIcon) (IconChange, error) {
 		delete(t.account.Icons, icon.ProjectID)
 		return IconChange{Previous: previous}, nil
 	}
-	if !sha256Pattern.MatchString(icon.SHA256) || icon.Size <= 0 || icon.ContentType == "" {
-		return IconChange{}, fmt.Errorf("%w: icon of project %q needs a lowercase hex SHA-256, a positive size and a content type", ErrInvalid, icon.ProjectID)
+	if err := validateImageBlob("icon of project "+icon.ProjectID, icon.SHA256, icon.Size, icon.ContentType); err != nil {
+		return IconChange{}, err
 	}
 	icon.UpdatedAt = icon.UpdatedAt.UTC()
 	t.account.Icons[icon.ProjectID] = icon
@@ -307,6 +360,36 @@ func (t *tables) applySetProjectIcon(c *SetProjectIcon) (IconChange, error) {
 		previous = ""
 	}
 	return IconChange{Icon: icon, Previous: previous}, nil
+}
+
+func (t *tables) applySetUserAvatar(c *SetUserAvatar) (AvatarChange, error) {
+	avatar := c.Avatar
+	if _, ok := t.users[avatar.UserID]; !ok {
+		return AvatarChange{}, fmt.Errorf("%w: user %q", ErrNotFound, avatar.UserID)
+	}
+	previous := t.account.Avatars[avatar.UserID].SHA256
+	if avatar.SHA256 == "" {
+		delete(t.account.Avatars, avatar.UserID)
+		return AvatarChange{Previous: previous}, nil
+	}
+	if err := validateImageBlob("avatar of user "+avatar.UserID, avatar.SHA256, avatar.Size, avatar.ContentType); err != nil {
+		return AvatarChange{}, err
+	}
+	avatar.UpdatedAt = avatar.UpdatedAt.UTC()
+	t.account.Avatars[avatar.UserID] = avatar
+	if previous == avatar.SHA256 {
+		previous = ""
+	}
+	return AvatarChange{Avatar: avatar, Previous: previous}, nil
+}
+
+// validateImageBlob checks the blob reference of an icon or avatar. subject
+// names the image in the error, such as "icon of project 1234".
+func validateImageBlob(subject, hash string, size int64, contentType string) error {
+	if !sha256Pattern.MatchString(hash) || size <= 0 || contentType == "" {
+		return fmt.Errorf("%w: %s needs a lowercase hex SHA-256, a positive size and a content type", ErrInvalid, subject)
+	}
+	return nil
 }
 
 func (t *tables) applyTrackModelDownload(c *TrackModelDownload) (ModelDownloads, error) {
@@ -353,6 +436,14 @@ func (f *FSM) ProjectIcon(projectID string) (ProjectIcon, bool) {
 	return icon, ok
 }
 
+// UserAvatar returns the avatar of a user.
+func (f *FSM) UserAvatar(userID string) (UserAvatar, bool) {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	avatar, ok := f.t.account.Avatars[userID]
+	return avatar, ok
+}
+
 // ModelDownloads returns the download count of a model.
 func (f *FSM) ModelDownloads(modelID string) ModelDownloads {
 	f.mu.RLock()
@@ -364,10 +455,16 @@ func (f *FSM) ModelDownloads(modelID string) ModelDownloads {
 	return d
 }
 
-// iconReferences reports whether any project icon uses the blob hash.
+// iconReferences reports whether any project icon or user avatar uses the
+// blob hash.
 func (a *accountTables) iconReferences(hash string) bool {
 	for _, icon := range a.Icons {
 		if icon.SHA256 == hash {
+			return true
+		}
+	}
+	for _, avatar := range a.Avatars {
+		if avatar.SHA256 == hash {
 			return true
 		}
 	}
@@ -380,6 +477,8 @@ type accountSnapshot struct {
 	follows   []Follow
 	icons     []ProjectIcon
 	downloads []ModelDownloads
+	invites   []Invite
+	avatars   []UserAvatar
 }
 
 func (a *accountTables) snapshot() accountSnapshot {
@@ -397,6 +496,8 @@ func (a *accountTables) snapshot() accountSnapshot {
 		follows:   follows,
 		icons:     sortedValues(a.Icons, func(i ProjectIcon) string { return i.ProjectID }),
 		downloads: sortedValues(a.Downloads, func(d ModelDownloads) string { return d.ModelID }),
+		invites:   sortedValues(a.Invites, func(i Invite) string { return i.ID }),
+		avatars:   sortedValues(a.Avatars, func(v UserAvatar) string { return v.UserID }),
 	}
 }
 
@@ -405,6 +506,8 @@ func (s accountSnapshot) writeTo(rw *recordWriter) {
 	writeAll(rw, RecordFollow, s.follows)
 	writeAll(rw, RecordProjectIcon, s.icons)
 	writeAll(rw, RecordModelDownloads, s.downloads)
+	writeAll(rw, RecordInvite, s.invites)
+	writeAll(rw, RecordUserAvatar, s.avatars)
 }
 
 // loadRecord decodes one account record. It returns false for a record
@@ -419,6 +522,10 @@ func (a *accountTables) loadRecord(rt RecordType, body []byte) (bool, error) {
 		return true, load(body, a.loadIcon)
 	case RecordModelDownloads:
 		return true, load(body, a.loadDownloads)
+	case RecordInvite:
+		return true, load(body, a.loadInvite)
+	case RecordUserAvatar:
+		return true, load(body, a.loadAvatar)
 	}
 	return false, nil
 }
@@ -455,5 +562,13 @@ func (a *accountTables) loadDownloads(d ModelDownloads) error {
 		return fmt.Errorf("%w: downloads of model %q appear twice", ErrConflict, d.ModelID)
 	}
 	a.Downloads[d.ModelID] = d
+	return nil
+}
+
+func (a *accountTables) loadAvatar(v UserAvatar) error {
+	if _, ok := a.Avatars[v.UserID]; ok {
+		return fmt.Errorf("%w: avatar of user %q appears twice", ErrConflict, v.UserID)
+	}
+	a.Avatars[v.UserID] = v
 	return nil
 }

@@ -48,6 +48,12 @@ func (t *tables) applyCreateUser(c *CreateUser) (CreatedUser, error) {
 	if err := t.checkNewUser(c); err != nil {
 		return CreatedUser{}, err
 	}
+	return t.insertUser(c), nil
+}
+
+// insertUser stores the user, personal workspace and membership of c, which
+// passed validate and checkNewUser.
+func (t *tables) insertUser(c *CreateUser) CreatedUser {
 	created := c.CreatedAt.UTC()
 	u := User{ID: c.UserID, Username: c.Username, Email: c.Email, DisplayName: c.DisplayName, CreatedAt: created}
 	name := c.DisplayName
@@ -63,7 +69,7 @@ func (t *tables) applyCreateUser(c *CreateUser) (CreatedUser, error) {
 	t.putUser(u)
 	t.putWorkspace(w)
 	t.putMember(m)
-	return CreatedUser{User: u, Workspace: w, Member: m}, nil
+	return CreatedUser{User: u, Workspace: w, Member: m}
 }
 
 func (t *tables) checkNewUser(c *CreateUser) error {
@@ -117,11 +123,8 @@ func (t *tables) applyCreateAPIKey(c *CreateAPIKey) (APIKey, error) {
 	if err := c.validate(); err != nil {
 		return APIKey{}, err
 	}
-	if _, ok := t.keys[c.KeyID]; ok {
-		return APIKey{}, fmt.Errorf("%w: key ID %q already exists", ErrConflict, c.KeyID)
-	}
-	if _, ok := t.keyByHash[c.Hash]; ok {
-		return APIKey{}, fmt.Errorf("%w: a key with this hash already exists", ErrConflict)
+	if err := t.checkNewKey(c); err != nil {
+		return APIKey{}, err
 	}
 	if _, ok := t.users[c.UserID]; !ok {
 		return APIKey{}, fmt.Errorf("%w: user %q", ErrNotFound, c.UserID)
@@ -129,12 +132,28 @@ func (t *tables) applyCreateAPIKey(c *CreateAPIKey) (APIKey, error) {
 	if _, ok := t.members[c.WorkspaceID][c.UserID]; !ok {
 		return APIKey{}, fmt.Errorf("%w: user %q is not a member of workspace %q", ErrNotFound, c.UserID, c.WorkspaceID)
 	}
+	return t.insertKey(c), nil
+}
+
+// checkNewKey returns an ErrConflict error when the ID or hash of c is
+// taken.
+func (t *tables) checkNewKey(c *CreateAPIKey) error {
+	if _, ok := t.keys[c.KeyID]; ok {
+		return fmt.Errorf("%w: key ID %q already exists", ErrConflict, c.KeyID)
+	}
+	if _, ok := t.keyByHash[c.Hash]; ok {
+		return fmt.Errorf("%w: a key with this hash already exists", ErrConflict)
+	}
+	return nil
+}
+
+func (t *tables) insertKey(c *CreateAPIKey) APIKey {
 	k := APIKey{
 		ID: c.KeyID, Name: c.Name, UserID: c.UserID, WorkspaceID: c.WorkspaceID,
 		Hash: c.Hash, Prefix: c.Prefix, CreatedAt: c.CreatedAt.UTC(),
 	}
 	t.putKey(k)
-	return k, nil
+	return k
 }
 
 func (t *tables) applyRevokeAPIKey(c *RevokeAPIKey) (APIKey, error) {

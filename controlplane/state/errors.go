@@ -14,4 +14,7 @@ var (
 	ErrConflict = errors.New("conflict")
 	// ErrInvalid reports a malformed command, cursor or argument.
 	ErrInvalid = errors.New("invalid")
+	// ErrGone reports a record that exists but can no longer be used, such
+	// as an invite that was accepted, revoked or has expired.
+	ErrGone = errors.New("gone")
 )

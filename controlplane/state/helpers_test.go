@@ -2,7 +2,9 @@ package state
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
+	"io"
 	"testing"
 	"time"
 
@@ -100,3 +102,34 @@ type memSink struct {
 func (s *memSink) ID() string    { return "mem" }
 func (s *memSink) Close() error  { s.closed = true; return nil }
 func (s *memSink) Cancel() error { s.cancelled = true; return nil }
+
+// recordCounts returns how many records of each type a snapshot has.
+func recordCounts(tb testing.TB, data []byte) map[RecordType]int {
+	tb.Helper()
+	counts := map[RecordType]int{}
+	r := bytes.NewReader(data)
+	for r.Len() > 0 {
+		var hdr [5]byte
+		if _, err := io.ReadFull(r, hdr[:]); err != nil {
+			tb.Fatalf("read header: %v", err)
+		}
+		counts[RecordType(hdr[0])]++
+		r.Seek(int64(binary.BigEndian.Uint32(hdr[1:])), io.SeekCurrent)
+	}
+	return counts
+}
+
+// restoreCopy restores a snapshot of f into a new FSM, checks that the
+// copy snapshots to the same bytes, and returns the copy and the snapshot.
+func restoreCopy(tb testing.TB, f *FSM) (*FSM, []byte) {
+	tb.Helper()
+	data := snapshotBytes(tb, f)
+	restored := New()
+	if err := restored.Restore(io.NopCloser(bytes.NewReader(data))); err != nil {
+		tb.Fatalf("Restore: %v", err)
+	}
+	if !bytes.Equal(snapshotBytes(tb, restored), data) {
+		tb.Errorf("snapshot after restore differs from the restored snapshot")
+	}
+	return restored, data
+}

@@ -160,8 +160,8 @@ func (f *FSM) ModelBySlug(projectID, slug string) (Model, bool) {
 }
 
 // BlobReferenced reports whether any model record, live or trashed, has the
-// file with the given hash, or any project icon uses it. NOTE: it scans
-// every model and icon, which is fine for
+// file with the given hash, or any project icon or user avatar uses it.
+// NOTE: it scans every model, icon and avatar, which is fine for
 // the thousands of models of one deployment but not for millions.
 func (f *FSM) BlobReferenced(hash string) bool {
 	f.mu.RLock()

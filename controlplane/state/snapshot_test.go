@@ -56,16 +56,7 @@ func TestSnapshotCoversEveryTable(t *testing.T) {
 	for _, c := range sampleLog() {
 		l.apply(t, c)
 	}
-	counts := map[RecordType]int{}
-	r := bytes.NewReader(snapshotBytes(t, l.fsm))
-	for r.Len() > 0 {
-		var hdr [5]byte
-		if _, err := io.ReadFull(r, hdr[:]); err != nil {
-			t.Fatalf("read header: %v", err)
-		}
-		counts[RecordType(hdr[0])]++
-		r.Seek(int64(binary.BigEndian.Uint32(hdr[1:])), io.SeekCurrent)
-	}
+	counts := recordCounts(t, snapshotBytes(t, l.fsm))
 	want := map[RecordType]int{
 		RecordMeta: 1, RecordUser: 2, RecordWorkspace: 2, RecordMember: 2, RecordAPIKey: 2,
 		RecordProject: 2, RecordModel: 29, RecordEnd: 1,

@@ -114,6 +114,10 @@ func validateText(field, s string, maxLen int, required bool) error {
 	return nil
 }
 
+// ValidateEmail returns an ErrInvalid error when email is set but is not
+// of the form name@domain or is longer than 254 bytes.
+func ValidateEmail(email string) error { return validateEmail(email) }
+
 func validateEmail(email string) error {
 	if email == "" {
 		return nil
