@@ -17,6 +17,7 @@ import (
 	"github.com/yoloplane/yoloplane/controlplane/blob"
 	"github.com/yoloplane/yoloplane/controlplane/state"
 	"github.com/yoloplane/yoloplane/dataplane/predict"
+	"github.com/yoloplane/yoloplane/internal/contract"
 	"github.com/yoloplane/yoloplane/shared/ids"
 )
 
@@ -177,4 +178,34 @@ func (e *env) doMultipart(user, boundary, body string) response {
 	req.Header.SetContentType("multipart/form-data; boundary=" + boundary)
 	req.SetBodyString(body)
 	return e.send(&req)
+}
+
+// checkError fails the test unless res has the status and a contract error
+// body whose message contains hint.
+func checkError(t *testing.T, name string, res response, status int, hint string) {
+	t.Helper()
+	if res.status != status {
+		t.Errorf("%s: status %d, want %d: %s", name, res.status, status, res.body)
+		return
+	}
+	var body map[string]string
+	if err := json.Unmarshal(res.body, &body); err != nil || len(body) != 1 {
+		t.Errorf("%s: body %s is not an error object", name, res.body)
+		return
+	}
+	if !strings.Contains(body["error"], hint) {
+		t.Errorf("%s: error %q does not mention %q", name, body["error"], hint)
+	}
+	if res.header.Peek("X-Error-Code") == nil {
+		t.Errorf("%s: no X-Error-Code header", name)
+	}
+	contract.Validate(t, "ErrorResponse", res.body)
+}
+
+// teamEnv returns an env where ada is the admin of the team "acme".
+func teamEnv(t *testing.T) *env {
+	e := newEnv(t)
+	e.addUser("ada")
+	e.must(&state.CreateWorkspace{WorkspaceID: ids.New(), Slug: "acme", Name: "Acme", OwnerID: e.users["ada"], CreatedAt: e.clock()})
+	return e
 }

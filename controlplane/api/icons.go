@@ -62,39 +62,27 @@ func (s *Server) serveProjectIcon(ctx *fasthttp.RequestCtx, p state.Project) {
 		apierr.Write(ctx, apierr.NotFound("project %s has no icon", p.Slug))
 		return
 	}
-	ctx.SetContentType(icon.ContentType)
-	ctx.Response.Header.Set("Cache-Control", "private, max-age=300")
-	ctx.SendFile(s.backend.Blobs.Path(icon.SHA256))
+	s.serveImage(ctx, icon.SHA256, icon.ContentType)
 }
 
-// uploadProjectIcon stores the image of the multipart field "file" as the
-// project's icon after checking its size and decoding it, so that only
-// images clients can draw are stored.
+// serveImage sends a stored icon or avatar.
+func (s *Server) serveImage(ctx *fasthttp.RequestCtx, hash, contentType string) {
+	ctx.SetContentType(contentType)
+	ctx.Response.Header.Set("Cache-Control", "private, max-age=300")
+	ctx.SendFile(s.backend.Blobs.Path(hash))
+}
+
+// uploadProjectIcon stores the uploaded image as the project's icon.
 func (s *Server) uploadProjectIcon(ctx *fasthttp.RequestCtx, p state.Project) {
-	data, e := readIconUpload(ctx)
-	if e != nil {
+	setIcon := func(img storedImage) state.Command {
+		return &state.SetProjectIcon{Icon: state.ProjectIcon{ProjectID: p.ID, SHA256: img.SHA256,
+			ContentType: img.ContentType, Size: img.Size, UpdatedAt: s.now()}}
+	}
+	previous := func(v any) string { return v.(state.IconChange).Previous }
+	if e := s.replaceImage(ctx, setIcon, previous, "project_id", p.ID); e != nil {
 		apierr.Write(ctx, e)
 		return
 	}
-	_, format, err := vision.Decode(data, vision.DecodeOptions{MaxPixels: maxIconPixels})
-	if err != nil {
-		apierr.Write(ctx, iconDecodeError(err))
-		return
-	}
-	hash, size, err := s.backend.Blobs.Put(bytes.NewReader(data))
-	if err != nil {
-		s.log.Error("store icon failed", "project_id", p.ID, "error", err)
-		apierr.Write(ctx, apierr.Internal)
-		return
-	}
-	v, e := s.apply(&state.SetProjectIcon{Icon: state.ProjectIcon{ProjectID: p.ID, SHA256: hash,
-		ContentType: iconContentTypes[format], Size: size, UpdatedAt: s.now()}})
-	if e != nil {
-		s.dropUnreferenced(hash)
-		apierr.Write(ctx, e)
-		return
-	}
-	s.dropUnreferenced(v.(state.IconChange).Previous)
 	s.record(ctx, p.WorkspaceID, "updated", "project", p.ID, "Changed the icon of project "+p.Slug)
 	writeJSON(ctx, fasthttp.StatusOK, map[string]any{"success": true, "iconUrl": "/api/projects/" + p.ID + "/icon"})
 }
@@ -110,6 +98,57 @@ func (s *Server) removeProjectIcon(ctx *fasthttp.RequestCtx, p state.Project) {
 		s.record(ctx, p.WorkspaceID, "updated", "project", p.ID, "Removed the icon of project "+p.Slug)
 	}
 	writeJSON(ctx, fasthttp.StatusOK, map[string]any{"success": true})
+}
+
+// storedImage is an uploaded icon or avatar in the blob store.
+type storedImage struct {
+	SHA256      string
+	ContentType string
+	Size        int64
+}
+
+// storeImageUpload puts the image of the multipart field "file" in the blob
+// store after checking its size and decoding it, so that only images
+// clients can draw are stored. logArgs name the record the image is for in
+// the log line of a failure. The caller drops the blob when no record ends
+// up referencing it.
+func (s *Server) storeImageUpload(ctx *fasthttp.RequestCtx, logArgs ...any) (storedImage, *apierr.Error) {
+	data, e := readIconUpload(ctx)
+	if e != nil {
+		return storedImage{}, e
+	}
+	_, format, err := vision.Decode(data, vision.DecodeOptions{MaxPixels: maxIconPixels})
+	if err != nil {
+		return storedImage{}, iconDecodeError(err)
+	}
+	if s.backend.Blobs == nil {
+		s.log.Error("BUG: image upload without a blob store", logArgs...)
+		return storedImage{}, apierr.Internal
+	}
+	hash, size, err := s.backend.Blobs.Put(bytes.NewReader(data))
+	if err != nil {
+		s.log.Error("store image failed", append(logArgs, "error", err)...)
+		return storedImage{}, apierr.Internal
+	}
+	return storedImage{SHA256: hash, ContentType: iconContentTypes[format], Size: size}, nil
+}
+
+// replaceImage stores the uploaded image and proposes the command that
+// setImage builds for it. It deletes the new blob when the command fails,
+// and the replaced one, which previous reads from the command's result,
+// when it succeeds.
+func (s *Server) replaceImage(ctx *fasthttp.RequestCtx, setImage func(storedImage) state.Command, previous func(any) string, logArgs ...any) *apierr.Error {
+	img, e := s.storeImageUpload(ctx, logArgs...)
+	if e != nil {
+		return e
+	}
+	v, e := s.apply(setImage(img))
+	if e != nil {
+		s.dropUnreferenced(img.SHA256)
+		return e
+	}
+	s.dropUnreferenced(previous(v))
+	return nil
 }
 
 // readIconUpload returns the bytes of the multipart field "file". Bodies

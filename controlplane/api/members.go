@@ -14,6 +14,7 @@ type memberView struct {
 	Username  string `json:"username"`
 	Email     string `json:"email,omitempty"`
 	FullName  string `json:"fullName,omitempty"`
+	ImageURL  string `json:"imageUrl,omitempty"`
 	Role      string `json:"role"`
 	CreatedAt string `json:"createdAt"`
 }
@@ -99,6 +100,7 @@ func (s *Server) memberView(m state.Member) memberView {
 	v := memberView{UserID: m.UserID, Role: string(m.Role), CreatedAt: formatTime(m.CreatedAt)}
 	if u, ok := s.fsm.UserByID(m.UserID); ok {
 		v.Username, v.Email, v.FullName = u.Username, u.Email, displayName(u, s.fsm.Settings(u.ID))
+		v.ImageURL = s.avatarURL(u.ID)
 	}
 	return v
 }

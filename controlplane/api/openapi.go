@@ -25,6 +25,9 @@ func (s *Server) registerAccountRoutes(r *router.Router) {
 	r.POST("/api/members", s.auth(s.handleAddMember))
 	r.PATCH("/api/members/{userId}", s.auth(s.handleUpdateMember))
 	r.DELETE("/api/members/{userId}", s.auth(s.handleRemoveMember))
+	r.POST("/api/settings/icon", s.auth(s.handleUploadAvatar))
+	r.DELETE("/api/settings/icon", s.auth(s.handleRemoveAvatar))
+	r.GET("/api/users/{userId}/icon", s.auth(s.handleGetAvatar))
 	r.GET("/api/openapi.json", s.handleOpenAPI)
 }
 

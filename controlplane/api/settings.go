@@ -12,6 +12,7 @@ type settingsView struct {
 	Username    string            `json:"username"`
 	Email       string            `json:"email,omitempty"`
 	FullName    string            `json:"fullName"`
+	ImageURL    string            `json:"imageUrl,omitempty"`
 	Bio         string            `json:"bio"`
 	Company     string            `json:"company"`
 	UseCase     string            `json:"useCase"`
@@ -34,7 +35,7 @@ type settingsRequest struct {
 
 func (s *Server) handleGetSettings(ctx *fasthttp.RequestCtx) {
 	u := principal(ctx).User
-	writeJSON(ctx, fasthttp.StatusOK, settingsOf(u, s.fsm.Settings(u.ID)))
+	writeJSON(ctx, fasthttp.StatusOK, s.settingsOf(u, s.fsm.Settings(u.ID)))
 }
 
 func (s *Server) handleUpdateSettings(ctx *fasthttp.RequestCtx) {
@@ -50,12 +51,12 @@ func (s *Server) handleUpdateSettings(ctx *fasthttp.RequestCtx) {
 		apierr.Write(ctx, e)
 		return
 	}
-	writeJSON(ctx, fasthttp.StatusOK, settingsOf(u, v.(state.Settings)))
+	writeJSON(ctx, fasthttp.StatusOK, s.settingsOf(u, v.(state.Settings)))
 }
 
-func settingsOf(u state.User, set state.Settings) settingsView {
-	v := settingsView{Username: u.Username, Email: u.Email, FullName: displayName(u, set), Bio: set.Bio, Company: set.Company,
-		UseCase: set.UseCase, Socials: set.Socials, Preferences: set.Preferences}
+func (s *Server) settingsOf(u state.User, set state.Settings) settingsView {
+	v := settingsView{Username: u.Username, Email: u.Email, FullName: displayName(u, set), ImageURL: s.avatarURL(u.ID),
+		Bio: set.Bio, Company: set.Company, UseCase: set.UseCase, Socials: set.Socials, Preferences: set.Preferences}
 	if v.Socials == nil {
 		v.Socials = map[string]string{}
 	}

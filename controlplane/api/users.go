@@ -26,6 +26,7 @@ const maxProfileQueryLen = 32
 type publicUser struct {
 	Username      string            `json:"username"`
 	FullName      string            `json:"fullName,omitempty"`
+	ImageURL      string            `json:"imageUrl,omitempty"`
 	AccountType   string            `json:"accountType"`
 	IconLetter    string            `json:"iconLetter,omitempty"`
 	Bio           string            `json:"bio,omitempty"`
@@ -95,6 +96,7 @@ func (s *Server) publicUser(ws state.Workspace, callerID string) publicUser {
 	if user, ok := s.fsm.UserByUsername(ws.Slug); ok {
 		set := s.fsm.Settings(user.ID)
 		u.FullName = displayName(user, set)
+		u.ImageURL = s.avatarURL(user.ID)
 		u.Bio, u.Company, u.UseCase = set.Bio, set.Company, set.UseCase
 		if len(set.Socials) > 0 {
 			u.Socials = set.Socials
