@@ -128,8 +128,8 @@ func TestTeamsAndMembers(t *testing.T) {
 		t.Errorf("reserved team slug: status %d, want 400", bad.status)
 	}
 	add := e.do("ada", "POST", "/api/members", `{"owner":"my-team","email":"bob@example.com","role":"editor"}`)
-	if add.status != http.StatusNotFound {
-		t.Errorf("add by unknown email: status %d, want 404: %s", add.status, add.body)
+	if add.status != http.StatusCreated || add.json(t)["invite"] == nil {
+		t.Errorf("add by unknown email: status %d, want 201 with an invite: %s", add.status, add.body)
 	}
 	add = e.do("ada", "POST", "/api/members", `{"owner":"my-team","username":"bob","role":"editor"}`)
 	if add.status != http.StatusCreated {

@@ -46,8 +46,7 @@ func (s *Server) auth(h fasthttp.RequestHandler) fasthttp.RequestHandler {
 		if !s.ready.Load() {
 			// Until the state has caught up, a key created elsewhere may
 			// be missing here, and a 401 would call a valid key revoked.
-			apierr.Write(ctx, errStarting)
-			ctx.Response.Header.Set("Retry-After", "1")
+			writeStarting(ctx)
 			return
 		}
 		p, err := s.authenticateCaller(ctx)
@@ -70,6 +69,39 @@ func (s *Server) auth(h fasthttp.RequestHandler) fasthttp.RequestHandler {
 		// After h, because apierr.Write resets the response.
 		ratelimit.WriteHeaders(&ctx.Response.Header, d)
 	}
+}
+
+// authOptional wraps h like auth when the request has an Authorization
+// header. Without one, h runs with no principal once the server is ready,
+// for routes that a token in the request authorizes instead.
+func (s *Server) authOptional(h fasthttp.RequestHandler) fasthttp.RequestHandler {
+	withKey := s.auth(h)
+	withoutKey := s.whenReady(h)
+	return func(ctx *fasthttp.RequestCtx) {
+		if len(ctx.Request.Header.Peek(fasthttp.HeaderAuthorization)) > 0 {
+			withKey(ctx)
+			return
+		}
+		withoutKey(ctx)
+	}
+}
+
+// whenReady wraps a route without an API key that reads replicated state,
+// so that it gets 503 until the state has caught up instead of a 404 for a
+// record created elsewhere.
+func (s *Server) whenReady(h fasthttp.RequestHandler) fasthttp.RequestHandler {
+	return func(ctx *fasthttp.RequestCtx) {
+		if !s.ready.Load() {
+			writeStarting(ctx)
+			return
+		}
+		h(ctx)
+	}
+}
+
+func writeStarting(ctx *fasthttp.RequestCtx) {
+	apierr.Write(ctx, errStarting)
+	ctx.Response.Header.Set("Retry-After", "1")
 }
 
 // allow counts the request against the limits of the key's workspace plan.
@@ -122,16 +154,27 @@ const readIndexTimeout = 2 * time.Second
 // to the leader; nothing coalesces them.
 func (s *Server) lookupKey(hash string) (state.APIKey, bool) {
 	key, found := s.fsm.KeyByHash(hash)
-	if found || s.backend.ReadIndex == nil {
+	if found || !s.catchUp("API key") {
 		return key, found
+	}
+	return s.fsm.KeyByHash(hash)
+}
+
+// catchUp waits until the local state contains every write committed
+// before the call, after a lookup (such as "API key") missed.
+// It returns false when there is nothing to wait for, as on a single
+// voter, or the wait failed, so that looking again is pointless.
+func (s *Server) catchUp(lookup string) bool {
+	if s.backend.ReadIndex == nil {
+		return false
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), readIndexTimeout)
 	defer cancel()
 	if err := s.backend.ReadIndex(ctx); err != nil {
-		s.log.Warn("read index for an unknown API key failed", "error", err)
-		return key, false
+		s.log.Warn("read index after a lookup miss failed", "lookup", lookup, "error", err)
+		return false
 	}
-	return s.fsm.KeyByHash(hash)
+	return true
 }
 
 func principal(ctx *fasthttp.RequestCtx) *Principal {

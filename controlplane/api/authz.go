@@ -92,6 +92,9 @@ var routeRoles = map[route]state.Role{
 	"POST /api/members":            state.RoleAdmin,
 	"PATCH /api/members/{userId}":  state.RoleAdmin,
 	"DELETE /api/members/{userId}": state.RoleAdmin,
+
+	"DELETE /api/invites/{inviteId}":      state.RoleAdmin,
+	"POST /api/invites/{inviteId}/resend": state.RoleAdmin,
 }
 
 // accountRoutes act on the caller's own account or on public profiles, not
@@ -112,13 +115,17 @@ var accountRoutes = []route{
 	"GET /api/deployments",
 }
 
-// publicRoutes need no API key: probes, the API description, and model
-// downloads, which a signed URL authorizes instead.
+// publicRoutes need no API key: probes, the API description, model
+// downloads, which a signed URL authorizes instead, and invite info and
+// acceptance, which the invite token authorizes. An accept with an API key
+// joins as that key's user.
 var publicRoutes = []route{
 	"GET /health",
 	"GET /metrics",
 	"GET /api/openapi.json",
 	"GET /files/models/{modelId}/{name}",
+	"GET /api/invites/info",
+	"POST /api/invites/accept",
 }
 
 // roleRank orders roles so that a higher rank includes the lower ones.

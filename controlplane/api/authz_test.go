@@ -118,6 +118,8 @@ var matrixRoutes = []struct {
 	{"POST /api/members", "POST", "/api/members", `{"owner":"{ws}","username":"ada","role":"viewer"}`},
 	{"PATCH /api/members/{userId}", "PATCH", "/api/members/{carlId}?owner={ws}", `{"role":"admin"}`},
 	{"DELETE /api/members/{userId}", "DELETE", "/api/members/{carlId}?owner={ws}", ""},
+	{"DELETE /api/invites/{inviteId}", "DELETE", "/api/invites/{inviteId}", ""},
+	{"POST /api/invites/{inviteId}/resend", "POST", "/api/invites/{inviteId}/resend", ""},
 }
 
 func TestMatrixCoversEveryRoute(t *testing.T) {
@@ -152,6 +154,11 @@ func matrixEnv(t *testing.T, role state.Role) (*env, map[string]map[string]strin
 		v["ws"] = ws.Slug
 		vars[ws.Slug] = v
 	}
+	vars["acme"]["inviteId"], _ = e.addInvite(acme.ID, "ada", "dee@example.com")
+	vars["carl-lab"]["inviteId"], _ = e.addInvite(lab.ID, "carl", "dee@example.com")
+	// A personal workspace has no invites, so the invite routes of the
+	// own-workspace case address carl's team instead.
+	vars["carl"]["inviteId"] = vars["carl-lab"]["inviteId"]
 	adaRecord, _ := e.fsm.KeyByHash(HashKey(adaKey))
 	vars["acme"]["keyId"] = adaRecord.ID
 	if role != "" {

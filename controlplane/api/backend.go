@@ -70,7 +70,8 @@ const maxJSONBody = 1 << 20
 func (s *Server) now() time.Time { return s.backend.Now().UTC() }
 
 // apply proposes cmd and maps state errors to API errors: not found to 404,
-// conflict to 409, invalid to 400. Other failures are logged and become 500.
+// conflict to 409, gone to 410, invalid to 400. Other failures are logged
+// and become 500.
 func (s *Server) apply(cmd state.Command) (any, *apierr.Error) {
 	if s.backend.Apply == nil {
 		s.log.Error("BUG: write route called without a backend", "command", cmd.CommandType())
@@ -88,6 +89,8 @@ func (s *Server) apply(cmd state.Command) (any, *apierr.Error) {
 		return nil, apierr.NotFound("%s", msg)
 	case errors.Is(err, state.ErrConflict):
 		return nil, apierr.New(fasthttp.StatusConflict, apierr.CodeConflict, "%s", msg)
+	case errors.Is(err, state.ErrGone):
+		return nil, apierr.New(fasthttp.StatusGone, apierr.CodeGone, "%s", msg)
 	case errors.Is(err, state.ErrInvalid):
 		return nil, apierr.Validation("%s", msg)
 	}
@@ -99,7 +102,7 @@ func (s *Server) apply(cmd state.Command) (any, *apierr.Error) {
 // that the client reads only the part that names the field and value.
 func stateMessage(err error) string {
 	msg := err.Error()
-	for _, sentinel := range []error{state.ErrNotFound, state.ErrConflict, state.ErrInvalid} {
+	for _, sentinel := range []error{state.ErrNotFound, state.ErrConflict, state.ErrGone, state.ErrInvalid} {
 		msg = strings.TrimPrefix(msg, sentinel.Error()+": ")
 	}
 	return msg

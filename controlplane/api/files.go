@@ -28,6 +28,12 @@ func (s *Server) signDownload(modelID string, expires int64) string {
 
 func modelFileName(m state.Model) string { return m.Slug + "." + m.Format }
 
+// requestBaseURL is the scheme and host the client addressed, for absolute
+// URLs in responses such as download and invite links.
+func requestBaseURL(ctx *fasthttp.RequestCtx) string {
+	return string(ctx.URI().Scheme()) + "://" + string(ctx.Host())
+}
+
 // modelFiles returns a signed, expiring download URL for the model's file.
 // The URL is relative to this server, which serves it without an API key.
 func (s *Server) modelFiles(ctx *fasthttp.RequestCtx, m state.Model) {
@@ -42,7 +48,7 @@ func (s *Server) modelFiles(ctx *fasthttp.RequestCtx, m state.Model) {
 		return
 	}
 	expires := s.now().Add(downloadURLTTL).Unix()
-	url := string(ctx.URI().Scheme()) + "://" + string(ctx.Host()) + "/files/models/" + m.ID + "/" + modelFileName(m) +
+	url := requestBaseURL(ctx) + "/files/models/" + m.ID + "/" + modelFileName(m) +
 		"?expires=" + strconv.FormatInt(expires, 10) + "&signature=" + s.signDownload(m.ID, expires)
 	writeJSON(ctx, fasthttp.StatusOK, map[string]any{"files": []map[string]any{
 		{"name": modelFileName(m), "size": m.FileSize, "downloadUrl": url},

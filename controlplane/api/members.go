@@ -82,7 +82,7 @@ func (s *Server) handleCreateTeam(ctx *fasthttp.RequestCtx) {
 }
 
 // handleListMembers lists the members of the workspace named by the owner
-// query parameter, or of the API key's workspace.
+// query parameter, or of the API key's workspace, and its pending invites.
 func (s *Server) handleListMembers(ctx *fasthttp.RequestCtx) {
 	ws, e := s.workspaceFor(ctx, "GET /api/members", string(ctx.QueryArgs().Peek("owner")))
 	if e != nil {
@@ -93,7 +93,7 @@ func (s *Server) handleListMembers(ctx *fasthttp.RequestCtx) {
 	for _, m := range s.fsm.MembersOf(ws.ID) {
 		members = append(members, s.memberView(m))
 	}
-	writeJSON(ctx, fasthttp.StatusOK, map[string]any{"members": members, "total": len(members)})
+	writeJSON(ctx, fasthttp.StatusOK, map[string]any{"members": members, "total": len(members), "invites": s.pendingInviteViews(ws.ID)})
 }
 
 func (s *Server) memberView(m state.Member) memberView {
@@ -106,7 +106,8 @@ func (s *Server) memberView(m state.Member) memberView {
 }
 
 // handleAddMember adds an existing user, named by email or username, to a
-// team workspace with a role.
+// team workspace with a role. An email without an account gets a pending
+// invite instead, with the response that createInvite describes.
 func (s *Server) handleAddMember(ctx *fasthttp.RequestCtx) {
 	var req struct {
 		Owner    string `json:"owner"`
@@ -123,42 +124,56 @@ func (s *Server) handleAddMember(ctx *fasthttp.RequestCtx) {
 		apierr.Write(ctx, e)
 		return
 	}
-	u, e := s.memberCandidate(req.Email, req.Username)
+	role, e := parseRole(req.Role)
 	if e != nil {
 		apierr.Write(ctx, e)
 		return
 	}
-	if req.Role == "" {
-		req.Role = string(state.RoleViewer)
-	}
-	v, e := s.apply(&state.AddMember{WorkspaceID: ws.ID, UserID: u.ID, Role: state.Role(req.Role), CreatedAt: s.now()})
+	u, found, e := s.memberCandidate(req.Email, req.Username)
 	if e != nil {
 		apierr.Write(ctx, e)
 		return
 	}
-	s.record(ctx, ws.ID, "added", "member", u.ID, "Added "+u.Username+" as "+req.Role)
+	if !found {
+		s.createInvite(ctx, ws, req.Email, role)
+		return
+	}
+	v, e := s.apply(&state.AddMember{WorkspaceID: ws.ID, UserID: u.ID, Role: role, CreatedAt: s.now()})
+	if e != nil {
+		apierr.Write(ctx, e)
+		return
+	}
+	s.record(ctx, ws.ID, "added", "member", u.ID, "Added "+u.Username+" as "+string(role))
 	writeJSON(ctx, fasthttp.StatusCreated, map[string]any{"success": true, "member": s.memberView(v.(state.Member))})
 }
 
-// memberCandidate finds the user a member request names.
-//
-// TODO: invitations of people without an account (pending invites, invite
-// tokens, /api/invites) are not stored yet, so an unknown email gets 404.
-func (s *Server) memberCandidate(email, username string) (state.User, *apierr.Error) {
-	var u state.User
-	var ok bool
+// memberCandidate finds the user a member request names. found is false
+// for an email that no account has, which the caller invites.
+func (s *Server) memberCandidate(email, username string) (u state.User, found bool, e *apierr.Error) {
 	switch {
 	case email != "":
-		u, ok = s.fsm.UserByEmail(email)
+		u, found = s.fsm.UserByEmail(email)
+		return u, found, nil
 	case username != "":
-		u, ok = s.fsm.UserByUsername(username)
+		u, found = s.fsm.UserByUsername(username)
 	default:
-		return state.User{}, apierr.Validation("email or username is missing: name the user to add")
+		return state.User{}, false, apierr.Validation("email or username is missing: name the user to add")
 	}
-	if !ok {
-		return state.User{}, apierr.NotFound("no user has the email or username %q: the person needs an account before joining a team", email+username)
+	if !found {
+		return state.User{}, false, apierr.NotFound("no user has the username %q: invite the person by email instead", username)
 	}
-	return u, nil
+	return u, true, nil
+}
+
+// parseRole returns the role of a member request, viewer when it is empty.
+func parseRole(role string) (state.Role, *apierr.Error) {
+	switch r := state.Role(role); r {
+	case "":
+		return state.RoleViewer, nil
+	case state.RoleViewer, state.RoleEditor, state.RoleAdmin:
+		return r, nil
+	}
+	return "", apierr.Validation("role %q is invalid: use viewer, editor or admin", role)
 }
 
 func (s *Server) handleUpdateMember(ctx *fasthttp.RequestCtx) {

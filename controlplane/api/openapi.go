@@ -10,8 +10,8 @@ import (
 	"github.com/valyala/fasthttp"
 )
 
-// registerAccountRoutes adds the account, team, member and API description
-// routes to r.
+// registerAccountRoutes adds the account, team, member, invite and API
+// description routes to r.
 func (s *Server) registerAccountRoutes(r *router.Router) {
 	r.GET("/api/users", s.auth(s.handleGetUser))
 	r.PATCH("/api/users", s.auth(s.handleFollowUser))
@@ -25,6 +25,10 @@ func (s *Server) registerAccountRoutes(r *router.Router) {
 	r.POST("/api/members", s.auth(s.handleAddMember))
 	r.PATCH("/api/members/{userId}", s.auth(s.handleUpdateMember))
 	r.DELETE("/api/members/{userId}", s.auth(s.handleRemoveMember))
+	r.GET("/api/invites/info", s.whenReady(s.handleInviteInfo))
+	r.POST("/api/invites/accept", s.authOptional(s.handleAcceptInvite))
+	r.DELETE("/api/invites/{inviteId}", s.auth(s.handleRevokeInvite))
+	r.POST("/api/invites/{inviteId}/resend", s.auth(s.handleResendInvite))
 	r.POST("/api/settings/icon", s.auth(s.handleUploadAvatar))
 	r.DELETE("/api/settings/icon", s.auth(s.handleRemoveAvatar))
 	r.GET("/api/users/{userId}/icon", s.auth(s.handleGetAvatar))
