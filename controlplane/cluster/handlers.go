@@ -70,9 +70,10 @@ func (c *Cluster) routeInternal(ctx *fasthttp.RequestCtx, path string) {
 		apierr.Write(ctx, apierr.New(http.StatusMethodNotAllowed, apierr.CodeBadRequest, "internal routes take POST"))
 		return
 	}
-	if len(ctx.PostBody()) > maxInternalBody {
-		apierr.Write(ctx, apierr.New(http.StatusRequestEntityTooLarge, apierr.CodePayloadTooLarge,
-			"internal request body of %d bytes is over the maximum of %d", len(ctx.PostBody()), maxInternalBody))
+	// Reading the body here keeps it in the request, so the handlers below
+	// can use PostBody on a body the server streamed.
+	if _, e := httpserver.ReadBody(ctx, maxInternalBody); e != nil {
+		apierr.Write(ctx, e)
 		return
 	}
 	switch path {

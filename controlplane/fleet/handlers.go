@@ -3,7 +3,6 @@ package fleet
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"strconv"
 	"strings"
 
@@ -44,31 +43,10 @@ func (s *Service) Wrap(next fasthttp.RequestHandler) fasthttp.RequestHandler {
 }
 
 // readFleetBody reads a streamed request body into the request, so that
-// handlers can use PostBody, and rejects bodies over maxFleetBody. The API
-// server streams bodies, and PostBody on a stream would read it unbounded.
+// handlers can use PostBody, and rejects bodies over maxFleetBody.
 func readFleetBody(ctx *fasthttp.RequestCtx) *apierr.Error {
-	tooLarge := func(n int) *apierr.Error {
-		return apierr.New(fasthttp.StatusRequestEntityTooLarge, apierr.CodePayloadTooLarge,
-			"fleet request body of %d bytes is over the maximum of %d", n, maxFleetBody)
-	}
-	if cl := ctx.Request.Header.ContentLength(); cl > maxFleetBody {
-		return tooLarge(cl)
-	}
-	if !ctx.Request.IsBodyStream() {
-		if n := len(ctx.PostBody()); n > maxFleetBody {
-			return tooLarge(n)
-		}
-		return nil
-	}
-	body, err := io.ReadAll(io.LimitReader(ctx.RequestBodyStream(), maxFleetBody+1))
-	if err != nil {
-		return apierr.New(fasthttp.StatusBadRequest, apierr.CodeBadRequest, "read fleet request body: %v", err)
-	}
-	if len(body) > maxFleetBody {
-		return tooLarge(len(body))
-	}
-	ctx.Request.SetBody(body)
-	return nil
+	_, e := httpserver.ReadBody(ctx, maxFleetBody)
+	return e
 }
 
 func (s *Service) route(ctx *fasthttp.RequestCtx, path string) {

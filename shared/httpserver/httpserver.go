@@ -5,6 +5,7 @@
 package httpserver
 
 import (
+	"bytes"
 	"io"
 	"log/slog"
 	"time"
@@ -81,4 +82,38 @@ func DrainBody(ctx *fasthttp.RequestCtx, limit int64) {
 	if stream := ctx.RequestBodyStream(); stream != nil {
 		_, _ = io.Copy(io.Discard, io.LimitReader(stream, limit))
 	}
+}
+
+// ReadBody returns the request body, rejecting one over limit bytes with a
+// 413 error, whether the server buffered it or streams it. A streamed body
+// is read once and then kept in the request, so later calls and PostBody
+// return the same bytes. PostBody alone would read a stream without a
+// limit, and fasthttp logs a warning each time it does.
+func ReadBody(ctx *fasthttp.RequestCtx, limit int64) ([]byte, *apierr.Error) {
+	tooLarge := func() *apierr.Error {
+		return apierr.New(fasthttp.StatusRequestEntityTooLarge, apierr.CodePayloadTooLarge,
+			"request body is larger than %d bytes: send a smaller body", limit)
+	}
+	if cl := ctx.Request.Header.ContentLength(); cl > 0 && int64(cl) > limit {
+		return nil, tooLarge()
+	}
+	if !ctx.Request.IsBodyStream() {
+		if body := ctx.PostBody(); int64(len(body)) <= limit {
+			return body, nil
+		}
+		return nil, tooLarge()
+	}
+	// Sizing the buffer from Content-Length up front saves the repeated
+	// grow-and-copy of io.ReadAll, which took a third of the CPU time of
+	// a proxied predict in BenchmarkDeploymentPredictHop.
+	var buf bytes.Buffer
+	buf.Grow(max(ctx.Request.Header.ContentLength(), 0) + bytes.MinRead)
+	if _, err := buf.ReadFrom(io.LimitReader(ctx.RequestBodyStream(), limit+1)); err != nil {
+		return nil, apierr.New(fasthttp.StatusBadRequest, apierr.CodeBadRequest, "read request body: %v", err)
+	}
+	if int64(buf.Len()) > limit {
+		return nil, tooLarge()
+	}
+	ctx.Request.SetBodyRaw(buf.Bytes())
+	return buf.Bytes(), nil
 }
