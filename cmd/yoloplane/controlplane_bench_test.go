@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"slices"
@@ -57,6 +58,9 @@ func runCreates(t *testing.T, client *http.Client, vs []*voterProc, key string, 
 					t.Errorf("create: %v", err)
 					return
 				}
+				// Reading the body to the end lets the client reuse the
+				// connection, as clients of a real service do.
+				io.Copy(io.Discard, resp.Body)
 				resp.Body.Close()
 				if resp.StatusCode != http.StatusCreated {
 					t.Errorf("create: status %d", resp.StatusCode)

@@ -324,3 +324,35 @@ func waitForKey(t *testing.T, baseURL, adminKey, owner, prefix string) {
 	}
 	t.Fatalf("key %s... not listed on %s within 20s", prefix, baseURL)
 }
+
+// TestControlPlaneFollowerWriteNotified runs voters whose leader sends
+// commit indexes to idle followers only every 3-6 s, so a follower that
+// forwarded a write would wait that long before it could read the entry.
+// Writes through each follower must instead finish well within that, which
+// they do only when the leader sends the follower the commit index at once.
+func TestControlPlaneFollowerWriteNotified(t *testing.T) {
+	const commitTimeout = 3 * time.Second
+	vs, key := startThreeVoters(t, "--raft-commit-timeout", commitTimeout.String())
+	for i, v := range vs[1:] {
+		base := "http://" + v.listen
+		slug := fmt.Sprintf("notified-%d", i)
+		start := time.Now()
+		status, _, body, err := request("POST", base+"/api/projects", key, []byte(`{"slug":"`+slug+`"}`))
+		if err != nil || status != http.StatusCreated {
+			t.Fatalf("create through %s: status %d, err %v, body %s", v.id, status, err, body)
+		}
+		if took := time.Since(start); took >= commitTimeout/2 {
+			t.Errorf("create through %s took %v: the follower waited for raft's commit timeout", v.id, took)
+		}
+		var created struct {
+			ID string `json:"id"`
+		}
+		if err := json.Unmarshal(body, &created); err != nil || created.ID == "" {
+			t.Fatalf("create through %s returned %s", v.id, body)
+		}
+		status, _, body, err = request("GET", base+"/api/projects/"+created.ID, key, nil)
+		if err != nil || status != http.StatusOK {
+			t.Errorf("read back through %s: status %d, err %v, body %s", v.id, status, err, body)
+		}
+	}
+}

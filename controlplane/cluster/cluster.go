@@ -23,6 +23,14 @@ import (
 // HeaderSecret carries the cluster secret on internal routes.
 const HeaderSecret = "X-Yoloplane-Cluster-Secret"
 
+// Headers that name the voter making an internal call: its node ID and
+// Raft address. The leader uses them to send that voter a commit index
+// right after applying its write.
+const (
+	headerNodeID   = "X-Yoloplane-Node-Id"
+	headerRaftAddr = "X-Yoloplane-Raft-Addr"
+)
+
 // Internal route paths.
 const (
 	pathApply     = "/internal/v1/apply"
@@ -141,6 +149,8 @@ func (c *Cluster) post(ctx context.Context, url string, body []byte) ([]byte, in
 	req.SetRequestURI(url)
 	req.Header.SetMethod(fasthttp.MethodPost)
 	req.Header.Set(HeaderSecret, c.cfg.Secret)
+	req.Header.Set(headerNodeID, c.node.ID())
+	req.Header.Set(headerRaftAddr, c.node.Addr())
 	req.Header.SetContentType("application/octet-stream")
 	req.SetBody(body)
 	timeout := c.cfg.Timeout

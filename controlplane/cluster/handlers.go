@@ -120,8 +120,16 @@ func (c *Cluster) handleApply(ctx *fasthttp.RequestCtx) {
 	case err != nil:
 		writeJSON(ctx, applyResponse{Kind: errorKind(err), Error: err.Error()})
 	default:
+		c.notifyCaller(ctx, index)
 		c.writeResult(ctx, v, index)
 	}
+}
+
+// notifyCaller sends the voter that made an internal call the commit index
+// of the entry at index, so it need not wait for raft's next AppendEntries
+// before it can read the entry from its own state.
+func (c *Cluster) notifyCaller(ctx *fasthttp.RequestCtx, index uint64) {
+	c.node.NotifyCommitted(string(ctx.Request.Header.Peek(headerNodeID)), string(ctx.Request.Header.Peek(headerRaftAddr)), index)
 }
 
 // writeResult replies with v and the index of the entry that produced it.
@@ -143,7 +151,9 @@ func (c *Cluster) handleReadIndex(ctx *fasthttp.RequestCtx) {
 		writeJSON(ctx, applyResponse{Kind: kindNotLeader, Error: err.Error()})
 		return
 	}
-	writeJSON(ctx, applyResponse{Index: c.fsm.AppliedIndex()})
+	index := c.fsm.AppliedIndex()
+	c.notifyCaller(ctx, index)
+	writeJSON(ctx, applyResponse{Index: index})
 }
 
 func (c *Cluster) handleRateLimit(ctx *fasthttp.RequestCtx) {

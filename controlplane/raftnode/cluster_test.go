@@ -22,6 +22,7 @@ type cluster struct {
 	mu    sync.Mutex
 	dirs  map[string]string
 	nodes map[string]*Node // nil while a node is stopped
+	tune  func(*Config)    // changes each node's config when not nil
 }
 
 func nodeName(i int) string { return fmt.Sprintf("n%d", i+1) }
@@ -29,7 +30,12 @@ func nodeName(i int) string { return fmt.Sprintf("n%d", i+1) }
 // newCluster bootstraps n1, creates the test user and adds the other
 // voters through the leader.
 func newCluster(tb testing.TB, size int) *cluster {
-	c := &cluster{tb: tb, dirs: map[string]string{}, nodes: map[string]*Node{}}
+	return newTunedCluster(tb, size, nil)
+}
+
+// newTunedCluster is newCluster with tune applied to every node's config.
+func newTunedCluster(tb testing.TB, size int, tune func(*Config)) *cluster {
+	c := &cluster{tb: tb, dirs: map[string]string{}, nodes: map[string]*Node{}, tune: tune}
 	tb.Cleanup(c.closeAll)
 	first := c.start("n1", "127.0.0.1:0", true)
 	waitReady(tb, first)
@@ -41,7 +47,13 @@ func newCluster(tb testing.TB, size int) *cluster {
 		}
 	}
 	for _, n := range c.running() {
-		waitReady(tb, n)
+		if tune == nil {
+			waitReady(tb, n)
+			continue
+		}
+		// A tuned config may keep followers from ever being ready, such
+		// as one that delays commit indexes, so knowing the leader will do.
+		eventually(tb, n.ID()+" knowing the leader", func() bool { id, _ := n.Leader(); return id != "" })
 	}
 	return c
 }
@@ -54,6 +66,9 @@ func (c *cluster) start(id, addr string, bootstrap bool) *Node {
 	}
 	cfg := testConfig(id, c.dirs[id], bootstrap)
 	cfg.RaftAddr = addr
+	if c.tune != nil {
+		c.tune(&cfg)
+	}
 	n := openNode(c.tb, cfg)
 	c.nodes[id] = n
 	return n

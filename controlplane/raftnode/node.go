@@ -64,6 +64,8 @@ type Node struct {
 	tracker *commitTracker
 	store   *raftboltdb.BoltStore
 	forward atomic.Pointer[Forwarder]
+	// notifier sends followers commit indexes ahead of raft.
+	notifier commitNotifier
 
 	closeOnce sync.Once
 	closeErr  error
