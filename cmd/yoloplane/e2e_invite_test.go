@@ -108,7 +108,7 @@ func TestInviteAndAvatarOnServe(t *testing.T) {
 		t.Errorf("members of second-team = %v, want new-person as viewer", list)
 	}
 
-	checkAvatar(t, s, newKey)
+	checkAvatar(t, s, newKey, "invite-team")
 
 	// Kill the server and start it again on the same data: the used
 	// invites stay used and the memberships stay.
@@ -142,9 +142,9 @@ func resendInvite(t *testing.T, s *server, team, email string) string {
 	return resent["token"].(string)
 }
 
-// checkAvatar uploads an avatar with key, finds it in the settings and the
-// member list, fetches it, rejects a non-image and removes it.
-func checkAvatar(t *testing.T, s *server, key string) {
+// checkAvatar uploads an avatar with key, finds it in the settings and in
+// the member list of team, fetches it, rejects a non-image and removes it.
+func checkAvatar(t *testing.T, s *server, key, team string) {
 	t.Helper()
 	var img bytes.Buffer
 	if err := png.Encode(&img, image.NewGray(image.Rect(0, 0, 24, 24))); err != nil {
@@ -163,9 +163,10 @@ func checkAvatar(t *testing.T, s *server, key string) {
 	if _, settings := s.call(t, "GET", "/api/settings", key, ""); settings["imageUrl"] != imageURL {
 		t.Errorf("settings imageUrl = %v, want %s", settings["imageUrl"], imageURL)
 	}
-	_, list := s.call(t, "GET", "/api/members?owner=invite-team", s.key, "")
+	_, list := s.call(t, "GET", "/api/members?owner="+team, s.key, "")
 	found := false
-	for _, m := range list["members"].([]any) {
+	members, _ := list["members"].([]any)
+	for _, m := range members {
 		found = found || m.(map[string]any)["imageUrl"] == imageURL
 	}
 	if !found {
@@ -202,4 +203,31 @@ func uploadAvatar(t *testing.T, s *server, key string, data []byte) (int, map[st
 	req.Header.Set("Authorization", "Bearer "+key)
 	req.Header.Set("Content-Type", w.FormDataContentType())
 	return decodeResponse(t, "POST /api/settings/icon", req)
+}
+
+// TestInviteAndAvatarOnFollowers runs the invite and avatar flows through
+// the followers of a three-voter cluster, which forward each write to the
+// leader and decode its result.
+func TestInviteAndAvatarOnFollowers(t *testing.T) {
+	vs, key := startThreeVoters(t)
+	n2 := &server{baseURL: "http://" + vs[1].listen, key: key}
+	n3 := &server{baseURL: "http://" + vs[2].listen, key: key}
+	if status, body := n2.call(t, "POST", "/api/teams/create", key, `{"slug":"voter-team"}`); status != http.StatusCreated {
+		t.Fatalf("create team through n2: status %d: %v", status, body)
+	}
+
+	token := resendInvite(t, n2, "voter-team", "voter.person@example.com")
+	status, accepted := n3.call(t, "POST", "/api/invites/accept", "", `{"token":"`+token+`","username":"voter-person"}`)
+	if status != http.StatusCreated {
+		t.Fatalf("accept with a new account through n3: status %d: %v", status, accepted)
+	}
+	newKey, _ := accepted["key"].(string)
+	if status, list := n3.call(t, "GET", "/api/members?owner=voter-team", newKey, ""); status != http.StatusOK || memberRole(list, "voter-person") != "viewer" {
+		t.Errorf("members of voter-team through n3: status %d: %v, want voter-person as viewer", status, list)
+	}
+	if status, body := n2.call(t, "POST", "/api/invites/accept", "", `{"token":"`+token+`","username":"someone-else"}`); status != http.StatusGone {
+		t.Errorf("accept a used invite through n2: status %d: %v, want 410", status, body)
+	}
+
+	checkAvatar(t, n3, newKey, "voter-team")
 }

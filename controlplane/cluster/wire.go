@@ -23,6 +23,7 @@ const (
 	kindNotFound  = "not_found"
 	kindConflict  = "conflict"
 	kindInvalid   = "invalid"
+	kindGone      = "gone"
 	kindNotLeader = "not_leader"
 	kindOther     = "other"
 )
@@ -35,6 +36,8 @@ func errorKind(err error) string {
 		return kindConflict
 	case errors.Is(err, state.ErrInvalid):
 		return kindInvalid
+	case errors.Is(err, state.ErrGone):
+		return kindGone
 	}
 	return kindOther
 }
@@ -58,6 +61,8 @@ func errorFromWire(kind, msg string) error {
 		sentinel = state.ErrConflict
 	case kindInvalid:
 		sentinel = state.ErrInvalid
+	case kindGone:
+		sentinel = state.ErrGone
 	default:
 		return fmt.Errorf("leader: %s", msg)
 	}
@@ -101,6 +106,11 @@ var resultDecoders = map[state.CommandType]func([]byte) (any, error){
 	state.CmdSetFollow:               decodeAs[state.FollowState],
 	state.CmdSetProjectIcon:          decodeAs[state.IconChange],
 	state.CmdTrackModelDownload:      decodeAs[state.ModelDownloads],
+	state.CmdCreateInvite:            decodeAs[state.Invite],
+	state.CmdRevokeInvite:            decodeAs[state.Invite],
+	state.CmdAcceptInvite:            decodeAs[state.AcceptedInvite],
+	state.CmdResendInvite:            decodeAs[state.Invite],
+	state.CmdSetUserAvatar:           decodeAs[state.AvatarChange],
 }
 
 func decodeAs[T any](b []byte) (any, error) {
