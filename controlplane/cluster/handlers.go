@@ -98,9 +98,9 @@ func (c *Cluster) routeInternal(ctx *fasthttp.RequestCtx, path string) {
 // not lead replies kindNotLeader instead of forwarding again, so that a
 // command never travels in a loop.
 func (c *Cluster) handleApply(ctx *fasthttp.RequestCtx) {
-	// Decoding rejects unknown command types and malformed bodies before
-	// they reach the log. The entry proposed is the follower's bytes.
-	if _, err := state.Decode(ctx.PostBody()); err != nil {
+	// Unknown command types and malformed bodies are rejected before they
+	// reach the log. The entry proposed is the follower's bytes.
+	if err := state.CheckEntry(ctx.PostBody()); err != nil {
 		writeJSON(ctx, applyResponse{Kind: kindInvalid, Error: err.Error()})
 		return
 	}

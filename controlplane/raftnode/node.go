@@ -47,6 +47,10 @@ func (e *NotLeaderError) Is(target error) bool { return target == ErrNotLeader }
 // is known. It must honor ctx.
 type Forwarder func(ctx context.Context, leaderID, leaderAddr string, cmd state.Command) (any, error)
 
+// logCacheSize is how many recent log entries stay in memory: two full
+// AppendEntries batches at the default MaxAppendEntries.
+const logCacheSize = 1024
+
 // Server is one member of the cluster configuration.
 type Server struct {
 	ID       string
@@ -63,6 +67,7 @@ type Node struct {
 	trans   *raft.NetworkTransport
 	tracker *commitTracker
 	store   *raftboltdb.BoltStore
+	logs    *raft.LogCache // recent entries of store, for raft's log reads
 	forward atomic.Pointer[Forwarder]
 	// notifier sends followers commit indexes ahead of raft.
 	notifier commitNotifier
@@ -134,7 +139,14 @@ func (n *Node) start(hlog hclog.Logger) error {
 		return err
 	}
 	n.tracker = newCommitTracker(n.trans)
-	n.raft, err = raft.NewRaft(rc, n.fsm, n.store, n.store, snaps, n.tracker)
+	// The leader reads each new entry back from the log once per follower
+	// to replicate it. The cache serves those reads from memory.
+	n.logs, err = raft.NewLogCache(logCacheSize, n.store)
+	if err != nil {
+		n.tracker.close()
+		return fmt.Errorf("create raft log cache: %w", err)
+	}
+	n.raft, err = raft.NewRaft(rc, n.fsm, n.logs, n.store, snaps, n.tracker)
 	if err != nil {
 		n.tracker.close()
 		return fmt.Errorf("start raft: %w", err)

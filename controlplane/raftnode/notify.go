@@ -93,7 +93,7 @@ func (n *Node) sendCommit(followerID, followerAddr string, index uint64) {
 		return
 	}
 	var entry raft.Log
-	if err := n.store.GetLog(index, &entry); err != nil {
+	if err := n.logs.GetLog(index, &entry); err != nil {
 		return
 	}
 	self := n.trans.EncodePeer(raft.ServerID(n.cfg.NodeID), n.trans.LocalAddr())

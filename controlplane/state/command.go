@@ -74,6 +74,24 @@ func Decode(entry []byte) (Command, error) {
 	return cmd, nil
 }
 
+// CheckEntry returns an ErrInvalid error unless entry has a command type
+// this version decodes and a JSON body. A leader checks an entry that
+// another voter encoded this way before it proposes it. It is cheaper than Decode, because it builds
+// no command. An entry that passes but does not fit its command's fields
+// still fails on apply, with the same error on every node.
+func CheckEntry(entry []byte) error {
+	if len(entry) == 0 {
+		return fmt.Errorf("%w: empty log entry", ErrInvalid)
+	}
+	if newCommand(CommandType(entry[0])) == nil {
+		return fmt.Errorf("%w: unknown command type %d", ErrInvalid, entry[0])
+	}
+	if !json.Valid(entry[1:]) {
+		return fmt.Errorf("%w: command %d has a body that is not valid JSON", ErrInvalid, entry[0])
+	}
+	return nil
+}
+
 // newCommand returns a zero command of type t, or nil when this version does
 // not know t.
 func newCommand(t CommandType) Command {

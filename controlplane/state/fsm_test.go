@@ -353,3 +353,23 @@ func TestDecodeRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckEntry(t *testing.T) {
+	good, err := Encode(&CreateProject{ProjectID: "p", WorkspaceID: "w", Slug: "s"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckEntry(good); err != nil {
+		t.Errorf("CheckEntry(encoded command) = %v, want nil", err)
+	}
+	for name, entry := range map[string][]byte{
+		"empty":          nil,
+		"unknown type":   append([]byte{255}, good[1:]...),
+		"truncated body": good[:len(good)-1],
+		"no body":        good[:1],
+	} {
+		if err := CheckEntry(entry); !errors.Is(err, ErrInvalid) {
+			t.Errorf("%s: CheckEntry = %v, want ErrInvalid", name, err)
+		}
+	}
+}
