@@ -47,6 +47,10 @@ func (e *NotLeaderError) Is(target error) bool { return target == ErrNotLeader }
 // is known. It must honor ctx.
 type Forwarder func(ctx context.Context, leaderID, leaderAddr string, cmd state.Command) (any, error)
 
+// wrapLogStore, when set by a test, wraps the log store that raft writes
+// through, below the early sending to followers.
+var wrapLogStore func(nodeID string, s raft.LogStore) raft.LogStore
+
 // logCacheSize is how many recent log entries stay in memory: two full
 // AppendEntries batches at the default MaxAppendEntries.
 const logCacheSize = 1024
@@ -71,6 +75,11 @@ type Node struct {
 	forward atomic.Pointer[Forwarder]
 	// notifier sends followers commit indexes ahead of raft.
 	notifier commitNotifier
+	// presender sends a follower new entries ahead of raft.
+	presender presender
+	// started is set once n.raft is, because raft's goroutines may store
+	// entries before NewRaft returns.
+	started atomic.Bool
 
 	closeOnce sync.Once
 	closeErr  error
@@ -146,11 +155,16 @@ func (n *Node) start(hlog hclog.Logger) error {
 		n.tracker.close()
 		return fmt.Errorf("create raft log cache: %w", err)
 	}
-	n.raft, err = raft.NewRaft(rc, n.fsm, n.logs, n.store, snaps, n.tracker)
+	var logs raft.LogStore = n.logs
+	if wrapLogStore != nil {
+		logs = wrapLogStore(n.cfg.NodeID, logs)
+	}
+	n.raft, err = raft.NewRaft(rc, n.fsm, &presendStore{LogStore: logs, n: n}, n.store, snaps, n.tracker)
 	if err != nil {
 		n.tracker.close()
 		return fmt.Errorf("start raft: %w", err)
 	}
+	n.started.Store(true)
 	return nil
 }
 

@@ -96,24 +96,14 @@ func (n *Node) sendCommit(followerID, followerAddr string, index uint64) {
 	if err := n.logs.GetLog(index, &entry); err != nil {
 		return
 	}
-	self := n.trans.EncodePeer(raft.ServerID(n.cfg.NodeID), n.trans.LocalAddr())
-	req := raft.AppendEntriesRequest{
-		RPCHeader: raft.RPCHeader{
-			ProtocolVersion: raft.ProtocolVersionMax,
-			ID:              []byte(n.cfg.NodeID),
-			Addr:            self,
-		},
-		Term:              entry.Term,
-		Leader:            self,
-		PrevLogEntry:      entry.Index,
-		PrevLogTerm:       entry.Term,
-		LeaderCommitIndex: entry.Index,
-	}
+	req := n.appendRequest(entry.Term)
+	req.PrevLogEntry, req.PrevLogTerm = entry.Index, entry.Term
+	req.LeaderCommitIndex = entry.Index
 	// The entry may still be on its way to the follower, which is why a
 	// follower that has not logged it yet gets a few more tries.
 	for range notifyTries {
 		var resp raft.AppendEntriesResponse
-		err := n.trans.AppendEntries(raft.ServerID(followerID), raft.ServerAddress(followerAddr), &req, &resp)
+		err := n.trans.AppendEntries(raft.ServerID(followerID), raft.ServerAddress(followerAddr), req, &resp)
 		if err != nil || resp.Success || resp.Term != entry.Term || resp.LastLog >= entry.Index {
 			return
 		}
