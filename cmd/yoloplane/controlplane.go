@@ -36,6 +36,10 @@ import (
 	"github.com/yoloplane/yoloplane/shared/ids"
 )
 
+// blobSyncInterval is how often a voter fetches the referenced blobs it
+// lacks from its peers and deletes the ones nothing references.
+const blobSyncInterval = 2 * time.Second
+
 // secretFile is the file in the data directory that contains the cluster
 // secret, mode 0600.
 const secretFile = "cluster.secret"
@@ -123,15 +127,18 @@ type voter struct {
 	node    *raftnode.Node
 	limiter *ratelimit.Limiter
 	http    *fasthttp.Server
-	// stopFleet ends the fleet controller's reconcile loop.
-	stopFleet context.CancelFunc
-	done      chan error
+	// stopFleet ends the fleet controller's reconcile loop, and stopBlobs
+	// the blob store's sync loop.
+	stopFleet, stopBlobs context.CancelFunc
+	done                 chan error
 }
 
 func (v *voter) close() error {
 	var errs []error
-	if v.stopFleet != nil {
-		v.stopFleet()
+	for _, stop := range []context.CancelFunc{v.stopFleet, v.stopBlobs} {
+		if stop != nil {
+			stop()
+		}
 	}
 	if v.http != nil {
 		errs = append(errs, v.http.Shutdown())
@@ -197,6 +204,9 @@ func (v *voter) serve(ctx context.Context, f controlPlaneFlags, secret string, f
 		metrics.WriteProcessMetrics(ctx)
 	}, log.With("subsystem", "api"))
 	blobs.SetFetcher(cl.FetchBlob)
+	bctx, stopBlobs := context.WithCancel(context.Background())
+	v.stopBlobs = stopBlobs
+	go blobs.Sync(bctx, blobSyncInterval, fsm.ReferencedBlobs, log.With("subsystem", "blobs"))
 	var limiter api.Limiter
 	if f.rateLimits {
 		limiter = v.limiter

@@ -1,9 +1,11 @@
 package api
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"os"
 	"strconv"
 	"time"
 
@@ -75,20 +77,29 @@ func (s *Server) handleDownload(ctx *fasthttp.RequestCtx) {
 		apierr.Write(ctx, apierr.NotFound("model %s has no file to download", id))
 		return
 	}
-	// A file uploaded through another voter is fetched from it first.
-	if err := s.backend.Blobs.Ensure(ctx, m.FileSHA256); err != nil {
-		s.log.Error("fetch model file from peers failed", "model_id", id, "sha256", m.FileSHA256, "error", err)
-		apierr.Write(ctx, apierr.New(fasthttp.StatusServiceUnavailable, apierr.CodeServiceUnavailable,
-			"model file %s is not on this node and no peer returned it: retry later", m.FileSHA256))
-		return
-	}
-	f, err := s.backend.Blobs.Open(m.FileSHA256)
-	if err != nil {
-		s.log.Error("open model file failed", "model_id", id, "sha256", m.FileSHA256, "error", err)
-		apierr.Write(ctx, apierr.Internal)
+	f, e := s.openBlob(ctx, m.FileSHA256, "model file")
+	if e != nil {
+		apierr.Write(ctx, e)
 		return
 	}
 	ctx.SetContentType("application/octet-stream")
 	ctx.Response.Header.Set("Content-Disposition", `attachment; filename="`+modelFileName(m)+`"`)
 	ctx.SetBodyStream(f, int(m.FileSize))
+}
+
+// openBlob opens the blob with this hash, first fetching it from a peer
+// when it was uploaded through another voter. what names the blob in
+// errors, such as "model file".
+func (s *Server) openBlob(ctx context.Context, hash, what string) (*os.File, *apierr.Error) {
+	if err := s.backend.Blobs.Ensure(ctx, hash); err != nil {
+		s.log.Error("fetch blob from peers failed", "sha256", hash, "error", err)
+		return nil, apierr.New(fasthttp.StatusServiceUnavailable, apierr.CodeServiceUnavailable,
+			"%s %s is not on this node and no peer returned it: retry later", what, hash)
+	}
+	f, err := s.backend.Blobs.Open(hash)
+	if err != nil {
+		s.log.Error("open blob failed", "sha256", hash, "error", err)
+		return nil, apierr.Internal
+	}
+	return f, nil
 }

@@ -67,9 +67,21 @@ func (s *Server) serveProjectIcon(ctx *fasthttp.RequestCtx, p state.Project) {
 
 // serveImage sends a stored icon or avatar.
 func (s *Server) serveImage(ctx *fasthttp.RequestCtx, hash, contentType string) {
+	f, e := s.openBlob(ctx, hash, "image")
+	if e != nil {
+		apierr.Write(ctx, e)
+		return
+	}
+	info, err := f.Stat()
+	if err != nil {
+		f.Close()
+		s.log.Error("stat image blob failed", "sha256", hash, "error", err)
+		apierr.Write(ctx, apierr.Internal)
+		return
+	}
 	ctx.SetContentType(contentType)
 	ctx.Response.Header.Set("Cache-Control", "private, max-age=300")
-	ctx.SendFile(s.backend.Blobs.Path(hash))
+	ctx.SetBodyStream(f, int(info.Size()))
 }
 
 // uploadProjectIcon stores the uploaded image as the project's icon.

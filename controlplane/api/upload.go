@@ -13,6 +13,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/yoloplane/yoloplane/controlplane/blob"
 	"github.com/yoloplane/yoloplane/controlplane/state"
 	"github.com/yoloplane/yoloplane/dataplane/predict"
 	"github.com/yoloplane/yoloplane/shared/apierr"
@@ -227,7 +228,9 @@ func (s *Server) dropUnreferenced(hash string) {
 	if hash == "" || s.backend.Blobs == nil || s.fsm.BlobReferenced(hash) {
 		return
 	}
-	if err := s.backend.Blobs.Delete(hash); err != nil {
+	// A blob uploaded through another voter may not be here. The voters
+	// that hold it delete it when they next sync their stores.
+	if err := s.backend.Blobs.Delete(hash); err != nil && !errors.Is(err, blob.ErrNotFound) {
 		s.log.Error("delete unreferenced blob failed", "sha256", hash, "error", err)
 	}
 }

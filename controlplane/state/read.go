@@ -2,6 +2,7 @@ package state
 
 import (
 	"cmp"
+	"maps"
 	"slices"
 )
 
@@ -180,4 +181,25 @@ func (f *FSM) EventByID(id string) (Event, bool) {
 	defer f.mu.RUnlock()
 	e, ok := f.t.events[id]
 	return e.clone(), ok
+}
+
+// ReferencedBlobs returns the hashes of every blob a record references:
+// model files, including models in the trash, project icons and avatars.
+func (f *FSM) ReferencedBlobs() []string {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	seen := map[string]bool{}
+	for _, m := range f.t.models {
+		if m.FileSHA256 != "" {
+			seen[m.FileSHA256] = true
+		}
+	}
+	for _, icon := range f.t.account.Icons {
+		seen[icon.SHA256] = true
+	}
+	for _, avatar := range f.t.account.Avatars {
+		seen[avatar.SHA256] = true
+	}
+	delete(seen, "")
+	return slices.Sorted(maps.Keys(seen))
 }
