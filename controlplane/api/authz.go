@@ -37,6 +37,7 @@ var routeRoles = map[route]state.Role{
 	"GET /api/projects/{projectId}/icon":          state.RoleViewer,
 	"POST /api/projects/{projectId}/icon":         state.RoleEditor,
 	"DELETE /api/projects/{projectId}/icon":       state.RoleEditor,
+	"GET /api/projects/{owner}/{project}/icon":    state.RoleViewer,
 	"POST /api/projects/{owner}/{project}/icon":   state.RoleEditor,
 	"DELETE /api/projects/{owner}/{project}/icon": state.RoleEditor,
 

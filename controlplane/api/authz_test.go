@@ -69,6 +69,7 @@ var matrixRoutes = []struct {
 	{"GET /api/projects/{projectId}/icon", "GET", "/api/projects/{projectId}/icon", ""},
 	{"POST /api/projects/{projectId}/icon", "POST", "/api/projects/{projectId}/icon", `{}`},
 	{"DELETE /api/projects/{projectId}/icon", "DELETE", "/api/projects/{projectId}/icon", ""},
+	{"GET /api/projects/{owner}/{project}/icon", "GET", "/api/projects/{ws}/cars/icon", ""},
 	{"POST /api/projects/{owner}/{project}/icon", "POST", "/api/projects/{ws}/cars/icon", `{}`},
 	{"DELETE /api/projects/{owner}/{project}/icon", "DELETE", "/api/projects/{ws}/cars/icon", ""},
 	{"GET /api/models", "GET", "/api/models?projectId={projectId}", ""},

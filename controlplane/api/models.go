@@ -103,6 +103,15 @@ func (s *Server) handleListModels(ctx *fasthttp.RequestCtx) {
 
 func (s *Server) servePredict(ctx *fasthttp.RequestCtx, m state.Model, shape predictapi.Shape) {
 	loaded := s.loaded(m.ID)
+	if loaded == nil && m.Status == state.ModelStatusReady && s.backend.LoadModel != nil {
+		// A voter loads a model uploaded through another voter on its
+		// first predict.
+		if e := s.loadLocal(ctx, m); e != nil {
+			s.drainAndFail(ctx, e)
+			return
+		}
+		loaded = s.loaded(m.ID)
+	}
 	if loaded == nil {
 		e := apierr.New(fasthttp.StatusServiceUnavailable, apierr.CodeServiceUnavailable,
 			"model %s is not loaded on this server (status %s): register it with `yoloplane serve --model FILE`", m.ID, m.Status)

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -66,7 +67,7 @@ func (s *Server) warmupModel(ctx *fasthttp.RequestCtx, m state.Model) {
 		writeJSON(ctx, fasthttp.StatusOK, warmupReply(m, "node", addr, started))
 		return
 	}
-	if e := s.loadLocal(m); e != nil {
+	if e := s.loadLocal(ctx, m); e != nil {
 		apierr.Write(ctx, e)
 		return
 	}
@@ -106,11 +107,12 @@ func (s *Server) warmOnNode(m state.Model) (string, bool) {
 // loadLocal loads m's file from the blob store into this process unless a
 // session is already loaded. Two concurrent warm-ups may both load it; the
 // second session is closed and the first kept.
-func (s *Server) loadLocal(m state.Model) *apierr.Error {
+func (s *Server) loadLocal(ctx context.Context, m state.Model) *apierr.Error {
 	if s.loaded(m.ID) != nil {
 		return nil
 	}
-	if s.backend.LoadModel == nil || s.backend.Blobs == nil || m.FileSHA256 == "" || !s.backend.Blobs.Has(m.FileSHA256) {
+	// A file uploaded through another voter is fetched from it first.
+	if s.backend.LoadModel == nil || s.backend.Blobs == nil || m.FileSHA256 == "" || s.backend.Blobs.Ensure(ctx, m.FileSHA256) != nil {
 		return apierr.New(fasthttp.StatusServiceUnavailable, apierr.CodeServiceUnavailable,
 			"model %s cannot be loaded on this server and no data-plane node holds it: deploy it, then retry", m.ID)
 	}
