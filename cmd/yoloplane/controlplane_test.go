@@ -99,7 +99,7 @@ func startThreeVoters(t *testing.T, extra ...string) ([]*voterProc, string) {
 			dataDir: filepath.Join(root, fmt.Sprintf("n%d", i))})
 	}
 	startVoterProc(t, bin, vs[0], append([]string{"--bootstrap"}, extra...)...)
-	waitFor(t, "n1 ready", 20*time.Second, func() bool { h, err := getHealth("http://" + vs[0].listen); return err == nil && h.Ready })
+	waitFor(t, "n1 ready", 60*time.Second, func() bool { h, err := getHealth("http://" + vs[0].listen); return err == nil && h.Ready })
 	secret, err := os.ReadFile(filepath.Join(vs[0].dataDir, "cluster.secret"))
 	if err != nil {
 		t.Fatal(err)
@@ -114,7 +114,7 @@ func startThreeVoters(t *testing.T, extra ...string) ([]*voterProc, string) {
 	startVoterProc(t, bin, vs[1], join(vs[0])...)
 	startVoterProc(t, bin, vs[2], join(vs[1])...)
 	for _, v := range vs {
-		waitFor(t, v.id+" ready", 30*time.Second, func() bool { h, err := getHealth("http://" + v.listen); return err == nil && h.Ready })
+		waitFor(t, v.id+" ready", 60*time.Second, func() bool { h, err := getHealth("http://" + v.listen); return err == nil && h.Ready })
 	}
 	return vs, strings.TrimSpace(string(key))
 }

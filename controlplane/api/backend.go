@@ -10,6 +10,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/yoloplane/yoloplane/controlplane/blob"
+	"github.com/yoloplane/yoloplane/controlplane/raftnode"
 	"github.com/yoloplane/yoloplane/controlplane/ratelimit"
 	"github.com/yoloplane/yoloplane/controlplane/state"
 	"github.com/yoloplane/yoloplane/dataplane/predict"
@@ -92,6 +93,14 @@ func (s *Server) apply(cmd state.Command) (any, *apierr.Error) {
 		return nil, apierr.New(fasthttp.StatusGone, apierr.CodeGone, "%s", msg)
 	case errors.Is(err, state.ErrInvalid):
 		return nil, apierr.Validation("%s", msg)
+	case errors.Is(err, raftnode.ErrNotLeader):
+		s.log.Warn("write refused: no raft leader", "command", cmd.CommandType(), "error", err)
+		return nil, apierr.New(fasthttp.StatusServiceUnavailable, apierr.CodeServiceUnavailable,
+			"no control-plane leader is elected, so writes are refused: a majority of voters must be running and connected; retry later")
+	case errors.Is(err, context.DeadlineExceeded):
+		s.log.Warn("write timed out", "command", cmd.CommandType(), "error", err)
+		return nil, apierr.New(fasthttp.StatusServiceUnavailable, apierr.CodeServiceUnavailable,
+			"the write was not confirmed within %v and may or may not be applied: check the resource, then retry", applyTimeout)
 	}
 	s.log.Error("apply command failed", "command", cmd.CommandType(), "error", err)
 	return nil, apierr.Internal

@@ -52,12 +52,16 @@ func (c *Cluster) handleHealth(ctx *fasthttp.RequestCtx) {
 	if c.node.IsLeader() {
 		role = "leader"
 	}
-	status, ready := "ok", c.ready.Load()
-	if !ready {
-		status = "starting"
-		ctx.SetStatusCode(fasthttp.StatusServiceUnavailable)
+	status, ready, code := "ok", c.ready.Load(), fasthttp.StatusOK
+	switch {
+	case !ready:
+		status, code = "starting", fasthttp.StatusServiceUnavailable
+	case leaderID == "":
+		// Without a leader no write succeeds, which is what a majority
+		// of voters down or cut off looks like from here.
+		status, code = "no_leader", fasthttp.StatusServiceUnavailable
 	}
-	writeJSON(ctx, map[string]any{"status": status, "ready": ready, "nodeId": c.node.ID(), "role": role, "leader": leaderID})
+	httpserver.WriteJSON(ctx, code, map[string]any{"status": status, "ready": ready, "nodeId": c.node.ID(), "role": role, "leader": leaderID})
 }
 
 func (c *Cluster) routeInternal(ctx *fasthttp.RequestCtx, path string) {
