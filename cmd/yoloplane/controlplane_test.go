@@ -356,3 +356,43 @@ func TestControlPlaneFollowerWriteNotified(t *testing.T) {
 		}
 	}
 }
+
+// TestControlPlaneJoinWithUsedID starts a fourth node with n2's ID while
+// n2 runs. The join must fail at once with a message naming the running
+// voter, and n2 must stay in the configuration at its own address.
+func TestControlPlaneJoinWithUsedID(t *testing.T) {
+	vs, key := startThreeVoters(t)
+	secret, err := os.ReadFile(filepath.Join(vs[0].dataDir, "cluster.secret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dup := exec.Command(buildBinary(t), "controlplane", "--node-id", "n2", "--listen", freeAddr(t), "--raft", freeAddr(t),
+		"--data", t.TempDir(), "--join", "http://"+vs[0].listen, "--cluster-secret", strings.TrimSpace(string(secret)),
+		"--join-timeout", "30s", "--log-level", "warn")
+	out, err := dup.CombinedOutput()
+	if err == nil {
+		t.Fatalf("a second n2 joined; output:\n%s", out)
+	}
+	if !strings.Contains(string(out), "belongs to a running voter") {
+		t.Errorf("join with a used ID printed:\n%s\nwant a message naming the running voter", out)
+	}
+
+	status, _, body, err := request("GET", "http://"+vs[0].listen+"/api/admin/cluster/voters", key, nil)
+	if err != nil || status != http.StatusOK {
+		t.Fatalf("list voters: status %d, err %v: %s", status, err, body)
+	}
+	var list struct {
+		Voters []struct {
+			ID      string `json:"id"`
+			Address string `json:"address"`
+		} `json:"voters"`
+	}
+	if err := json.Unmarshal(body, &list); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range list.Voters {
+		if v.ID == "n2" && v.Address != vs[1].raft {
+			t.Errorf("n2's raft address is %s after the refused join, want %s", v.Address, vs[1].raft)
+		}
+	}
+}

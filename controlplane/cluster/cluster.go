@@ -305,6 +305,11 @@ func (c *Cluster) Join(ctx context.Context, baseURL string, req JoinRequest, ret
 		if err == nil && status == fasthttp.StatusOK {
 			return nil
 		}
+		// A 4xx is an answer, such as a wrong secret or an ID in use,
+		// that retrying does not change.
+		if err == nil && status >= 400 && status < 500 {
+			return fmt.Errorf("join cluster at %s: status %d: %s", baseURL, status, body)
+		}
 		last = err
 		if err == nil {
 			last = fmt.Errorf("status %d: %s", status, body)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/valyala/fasthttp"
 
@@ -34,6 +35,9 @@ func (c *Cluster) addVoter(ctx context.Context, req JoinRequest) error {
 	if !c.node.IsLeader() {
 		return c.relay(ctx, pathJoin, req)
 	}
+	if e := c.checkIDFree(req); e != nil {
+		return e
+	}
 	if err := c.node.AddVoter(req.ID, req.RaftAddr); err != nil {
 		return err
 	}
@@ -43,6 +47,51 @@ func (c *Cluster) addVoter(ctx context.Context, req JoinRequest) error {
 	_, err := c.node.Apply(ctx, &state.SetNodeAddr{NodeID: req.ID, HTTPAddr: req.HTTPAddr})
 	return err
 }
+
+// checkIDFree refuses a join that names the ID of a voter that is running
+// at another Raft address. A join under an existing ID otherwise moves
+// that voter to the new address, which is right for a voter restarted on a
+// new address and wrong for a second node started with the same ID: the
+// running voter would drop out of the configuration.
+func (c *Cluster) checkIDFree(req JoinRequest) *apierr.Error {
+	servers, err := c.node.Servers()
+	if err != nil {
+		return nil
+	}
+	for _, s := range servers {
+		if s.ID != req.ID || s.Addr == req.RaftAddr {
+			continue
+		}
+		httpAddr, ok := c.fsm.NodeHTTPAddr(req.ID)
+		if !ok || httpAddr == req.HTTPAddr || !c.answersAs(httpAddr, req.ID) {
+			return nil
+		}
+		return apierr.New(http.StatusConflict, apierr.CodeConflict,
+			"node ID %q belongs to a running voter at %s (raft %s): start this node with another --node-id, or stop that voter first",
+			req.ID, httpAddr, s.Addr)
+	}
+	return nil
+}
+
+// answersAs reports whether the node at httpAddr answers its health check
+// with nodeID.
+func (c *Cluster) answersAs(httpAddr, nodeID string) bool {
+	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+	defer fasthttp.ReleaseRequest(req)
+	defer fasthttp.ReleaseResponse(resp)
+	req.SetRequestURI("http://" + httpAddr + "/health")
+	if err := c.client.DoTimeout(req, resp, healthProbeTimeout); err != nil {
+		return false
+	}
+	var h struct {
+		NodeID string `json:"nodeId"`
+	}
+	return json.Unmarshal(resp.Body(), &h) == nil && h.NodeID == nodeID
+}
+
+// healthProbeTimeout bounds the health check of a voter whose ID a joining
+// node reuses.
+const healthProbeTimeout = 2 * time.Second
 
 func (c *Cluster) handleRemove(ctx *fasthttp.RequestCtx) {
 	var req JoinRequest
