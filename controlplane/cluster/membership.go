@@ -50,9 +50,9 @@ func (c *Cluster) addVoter(ctx context.Context, req JoinRequest) error {
 
 // checkIDFree refuses a join that names the ID of a voter that is running
 // at another Raft address. A join under an existing ID otherwise moves
-// that voter to the new address, which is right for a voter restarted on a
-// new address and wrong for a second node started with the same ID: the
-// running voter would drop out of the configuration.
+// that voter to the new address. That is right for a voter restarted on a
+// new address. For a second node started with the same ID it is wrong,
+// because the running voter would drop out of the configuration.
 func (c *Cluster) checkIDFree(req JoinRequest) *apierr.Error {
 	servers, err := c.node.Servers()
 	if err != nil {
@@ -73,8 +73,8 @@ func (c *Cluster) checkIDFree(req JoinRequest) *apierr.Error {
 	return nil
 }
 
-// answersAs reports whether the node at httpAddr answers its health check
-// with nodeID.
+// answersAs reports whether the health check of the node at httpAddr
+// returns nodeID.
 func (c *Cluster) answersAs(httpAddr, nodeID string) bool {
 	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseRequest(req)
