@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -36,6 +37,23 @@ import (
 	"github.com/yoloplane/yoloplane/shared/ids"
 )
 
+// publicURLHelp describes --public-url of serve and controlplane.
+const publicURLHelp = "scheme and host clients reach this server at, such as https://models.example.com, for download and invite links; empty uses each request's Host header"
+
+// checkPublicURL returns an error unless u is empty or an http(s) URL with
+// a host and no path, query or fragment.
+func checkPublicURL(u string) error {
+	if u == "" {
+		return nil
+	}
+	parsed, err := url.Parse(u)
+	if err != nil || (parsed.Scheme != "http" && parsed.Scheme != "https") || parsed.Host == "" ||
+		strings.Trim(parsed.Path, "/") != "" || parsed.RawQuery != "" || parsed.Fragment != "" {
+		return fmt.Errorf("--public-url %q is invalid: give a scheme and host only, such as https://models.example.com", u)
+	}
+	return nil
+}
+
 // blobSyncInterval is how often a voter fetches the referenced blobs it
 // lacks from its peers and deletes the ones nothing references.
 const blobSyncInterval = 2 * time.Second
@@ -46,7 +64,7 @@ const secretFile = "cluster.secret"
 
 type controlPlaneFlags struct {
 	nodeID, listen, advertiseHTTP, raftAddr, dataDir, join, secret, logLevel string
-	pprofListen                                                              string
+	pprofListen, publicURL                                                   string
 	bootstrap, rateLimits                                                    bool
 	joinTimeout                                                              time.Duration
 	raftTiming                                                               raftTiming
@@ -67,6 +85,7 @@ func parseControlPlaneFlags(args []string) (controlPlaneFlags, error) {
 	fs.StringVar(&f.secret, "cluster-secret", os.Getenv("YOLOPLANE_CLUSTER_SECRET"),
 		"secret shared by all voters for internal routes (default $YOLOPLANE_CLUSTER_SECRET, else DATA/cluster.secret, which --bootstrap creates)")
 	fs.Int64Var(&f.maxBody, "max-body", api.DefaultConfig().MaxBody, "largest request body in bytes; larger uploads get 413")
+	fs.StringVar(&f.publicURL, "public-url", "", publicURLHelp)
 	fs.BoolVar(&f.rateLimits, "rate-limits", true, "enforce the per-key plan rate limits; turn off only for load tests")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.StringVar(&f.pprofListen, "pprof-listen", "", "address (host:port) to serve Go's /debug/pprof profiles on; empty serves none. Keep it on loopback, because it has no authentication")
@@ -83,6 +102,9 @@ func parseControlPlaneFlags(args []string) (controlPlaneFlags, error) {
 		return f, errors.New("--data is required")
 	case f.bootstrap && f.join != "":
 		return f, errors.New("--bootstrap and --join exclude each other: bootstrap the first voter, join the others")
+	}
+	if err := checkPublicURL(f.publicURL); err != nil {
+		return f, err
 	}
 	if f.advertiseHTTP == "" {
 		f.advertiseHTTP = f.listen
@@ -198,7 +220,7 @@ func (v *voter) serve(ctx context.Context, f controlPlaneFlags, secret string, f
 	}
 	set := metrics.NewSet()
 	apiCfg := api.DefaultConfig()
-	apiCfg.MaxBody, apiCfg.Version = f.maxBody, version
+	apiCfg.MaxBody, apiCfg.Version, apiCfg.PublicURL = f.maxBody, version, f.publicURL
 	srv := api.New(apiCfg, fsm, accounting.NewRecorder(set), func(ctx *fasthttp.RequestCtx) {
 		set.WritePrometheus(ctx)
 		metrics.WriteProcessMetrics(ctx)

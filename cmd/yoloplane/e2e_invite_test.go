@@ -7,6 +7,7 @@ import (
 	"image/png"
 	"mime/multipart"
 	"net/http"
+	"os/exec"
 	"strings"
 	"testing"
 )
@@ -230,4 +231,33 @@ func TestInviteAndAvatarOnFollowers(t *testing.T) {
 	}
 
 	checkAvatar(t, n3, newKey, "voter-team")
+}
+
+// TestPublicURLInLinks starts serve with --public-url and checks that an
+// invite link uses it whatever Host header the request carries, and that
+// a URL with a path is refused at startup.
+func TestPublicURLInLinks(t *testing.T) {
+	s := startServer(t, t.TempDir(), "--public-url", "https://models.example.com/")
+	if status, body := s.call(t, "POST", "/api/teams/create", s.key, `{"slug":"link-team"}`); status != http.StatusCreated {
+		t.Fatalf("create team: status %d: %v", status, body)
+	}
+	req, err := http.NewRequest("POST", s.baseURL+"/api/members", strings.NewReader(`{"owner":"link-team","email":"link.person@example.com"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Host = "attacker.test"
+	req.Header.Set("Authorization", "Bearer "+s.key)
+	req.Header.Set("Content-Type", "application/json")
+	status, created := decodeResponse(t, "POST /api/members", req)
+	if status != http.StatusCreated {
+		t.Fatalf("invite: status %d: %v", status, created)
+	}
+	if link, _ := created["inviteUrl"].(string); !strings.HasPrefix(link, "https://models.example.com/api/invites/info?token=") {
+		t.Errorf("inviteUrl = %q, want it under https://models.example.com", link)
+	}
+
+	out, err := exec.Command(buildBinary(t), "serve", "--data", t.TempDir(), "--public-url", "https://models.example.com/app").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "--public-url") {
+		t.Errorf("serve with a public URL that has a path: err %v, output:\n%s", err, out)
+	}
 }

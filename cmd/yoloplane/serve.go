@@ -32,6 +32,7 @@ func runServe(args []string) error {
 	fs.Var(&models, "model", "ONNX model file to register and serve; repeat for several models")
 	fs.Int64Var(&cfg.API.MaxBody, "max-body", cfg.API.MaxBody, "largest request body in bytes; larger uploads get 413")
 	fs.BoolVar(&cfg.API.AllowURLSource, "allow-url-source", false, "let predict requests name an http(s) URL in the source field")
+	fs.StringVar(&cfg.API.PublicURL, "public-url", "", publicURLHelp)
 	fs.DurationVar(&cfg.API.PredictTimeout, "predict-timeout", cfg.API.PredictTimeout, "how long a predict may wait for a free inference slot before a 503")
 	fs.IntVar(&cfg.Predict.Slots, "slots", cfg.Predict.Slots, "predicts that may run one model's session at the same time")
 	fs.IntVar(&cfg.Predict.Session.IntraOpThreads, "threads", cfg.Predict.Session.IntraOpThreads, "ONNX Runtime intra-op threads per session")
@@ -45,6 +46,9 @@ func runServe(args []string) error {
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q: pass model files with --model", fs.Arg(0))
+	}
+	if err := checkPublicURL(cfg.API.PublicURL); err != nil {
+		return err
 	}
 	cfg.Models = models
 	cfg.DisableRateLimits = !*rateLimits

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -30,9 +31,13 @@ func (s *Server) signDownload(modelID string, expires int64) string {
 
 func modelFileName(m state.Model) string { return m.Slug + "." + m.Format }
 
-// requestBaseURL is the scheme and host the client addressed, for absolute
-// URLs in responses such as download and invite links.
-func requestBaseURL(ctx *fasthttp.RequestCtx) string {
+// baseURL returns the scheme and host for absolute URLs in responses, such
+// as download and invite links: the configured public URL, or else the
+// one the client addressed.
+func (s *Server) baseURL(ctx *fasthttp.RequestCtx) string {
+	if s.cfg.PublicURL != "" {
+		return strings.TrimRight(s.cfg.PublicURL, "/")
+	}
 	return string(ctx.URI().Scheme()) + "://" + string(ctx.Host())
 }
 
@@ -50,7 +55,7 @@ func (s *Server) modelFiles(ctx *fasthttp.RequestCtx, m state.Model) {
 		return
 	}
 	expires := s.now().Add(downloadURLTTL).Unix()
-	url := requestBaseURL(ctx) + "/files/models/" + m.ID + "/" + modelFileName(m) +
+	url := s.baseURL(ctx) + "/files/models/" + m.ID + "/" + modelFileName(m) +
 		"?expires=" + strconv.FormatInt(expires, 10) + "&signature=" + s.signDownload(m.ID, expires)
 	writeJSON(ctx, fasthttp.StatusOK, map[string]any{"files": []map[string]any{
 		{"name": modelFileName(m), "size": m.FileSize, "downloadUrl": url},

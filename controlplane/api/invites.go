@@ -58,9 +58,9 @@ func (s *Server) pendingInviteViews(workspaceID string) []inviteView {
 
 // newInviteToken returns a token, its stored hash and the URL that shows
 // the invite. There is no mail server, so the admin passes the URL on.
-func newInviteToken(ctx *fasthttp.RequestCtx) (token, hash, inviteURL string) {
+func (s *Server) newInviteToken(ctx *fasthttp.RequestCtx) (token, hash, inviteURL string) {
 	token = apikey.NewToken(inviteTokenPrefix)
-	inviteURL = requestBaseURL(ctx) + "/api/invites/info?token=" + url.QueryEscape(token)
+	inviteURL = s.baseURL(ctx) + "/api/invites/info?token=" + url.QueryEscape(token)
 	return token, apikey.Hash(token), inviteURL
 }
 
@@ -71,7 +71,7 @@ func (s *Server) createInvite(ctx *fasthttp.RequestCtx, ws state.Workspace, emai
 		apierr.Write(ctx, apierr.Validation("%s", stateMessage(err)))
 		return
 	}
-	token, hash, inviteURL := newInviteToken(ctx)
+	token, hash, inviteURL := s.newInviteToken(ctx)
 	now := s.now()
 	cmd := &state.CreateInvite{InviteID: ids.New(), WorkspaceID: ws.ID, Email: email, Role: role,
 		InvitedBy: principal(ctx).User.ID, TokenHash: hash, CreatedAt: now, ExpiresAt: now.Add(inviteTTL)}
@@ -278,7 +278,7 @@ func (s *Server) handleResendInvite(ctx *fasthttp.RequestCtx) {
 		apierr.Write(ctx, e)
 		return
 	}
-	token, hash, inviteURL := newInviteToken(ctx)
+	token, hash, inviteURL := s.newInviteToken(ctx)
 	now := s.now()
 	cmd := &state.ResendInvite{InviteID: inv.ID, TokenHash: hash, SentAt: now, ExpiresAt: now.Add(inviteTTL)}
 	v, e := s.applyRecorded(ctx, cmd, inv.WorkspaceID, "updated", "invite", inv.ID, "Resent the invite of "+inv.Email)

@@ -43,6 +43,11 @@ type Config struct {
 	// MaxUpload is the largest model file in bytes. 1 GiB holds the
 	// largest YOLO checkpoints with room to spare.
 	MaxUpload int64
+	// PublicURL is the scheme and host that clients reach this server at,
+	// such as https://models.example.com, for the absolute links in
+	// responses (downloads, invites). Empty uses the request's Host header,
+	// which a client chooses.
+	PublicURL string
 }
 
 // DefaultConfig returns the limits `yoloplane serve` uses.
