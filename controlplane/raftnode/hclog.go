@@ -2,6 +2,7 @@ package raftnode
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log"
 	"log/slog"
@@ -50,13 +51,20 @@ func toSlogLevel(level hclog.Level) slog.Level {
 
 var snakeCase = strings.NewReplacer("-", "_", " ", "_")
 
-// snakeArgs rewrites the keys of hclog's alternating key/value list.
+// snakeArgs rewrites the keys of hclog's alternating key/value list, and
+// formats the values raft wraps with hclog.Fmt, which slog would print as
+// the format string and its arguments.
 func snakeArgs(args []any) []any {
 	out := make([]any, len(args))
 	copy(out, args)
 	for i := 0; i < len(out)-1; i += 2 {
 		if k, ok := out[i].(string); ok {
 			out[i] = snakeCase.Replace(k)
+		}
+		if f, ok := out[i+1].(hclog.Format); ok && len(f) > 0 {
+			if format, ok := f[0].(string); ok {
+				out[i+1] = fmt.Sprintf(format, f[1:]...)
+			}
 		}
 	}
 	return out
