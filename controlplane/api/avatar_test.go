@@ -74,7 +74,8 @@ func TestAvatarUploadRejectsBadImages(t *testing.T) {
 	}{
 		{"text", []byte("hello, not an image"), http.StatusBadRequest, "not a usable image"},
 		{"too many pixels", pngImage(t, 5000, 4000), http.StatusBadRequest, "512×512"},
-		{"too many bytes", append(pngImage(t, 8, 8), make([]byte, maxIconBytes)...), http.StatusRequestEntityTooLarge, "smaller"},
+		{"too many bytes", append(pngImage(t, 8, 8), make([]byte, maxIconBytes)...), http.StatusRequestEntityTooLarge, "icon image is larger than"},
+		{"body over the form limit", append(pngImage(t, 8, 8), make([]byte, 2*maxIconBytes)...), http.StatusRequestEntityTooLarge, "icon image is larger than"},
 	} {
 		checkError(t, c.name, e.uploadIcon("ada", "/api/settings/icon", c.data), c.status, c.hint)
 	}

@@ -165,14 +165,25 @@ func (s *Server) replaceImage(ctx *fasthttp.RequestCtx, setImage func(storedImag
 
 // readIconUpload returns the bytes of the multipart field "file". Bodies
 // and files over maxIconBytes get 413.
+func iconTooLarge() *apierr.Error {
+	return apierr.New(fasthttp.StatusRequestEntityTooLarge, apierr.CodePayloadTooLarge,
+		"icon image is larger than %d bytes (2 MiB): send a smaller image", maxIconBytes)
+}
+
 func readIconUpload(ctx *fasthttp.RequestCtx) ([]byte, *apierr.Error) {
 	mediaType, params, _ := mime.ParseMediaType(string(ctx.Request.Header.ContentType()))
-	if mediaType != "multipart/form-data" || params["boundary"] == "" {
+	switch {
+	case mediaType != "multipart/form-data":
 		return nil, apierr.Validation("send the icon as multipart/form-data with the image in the field file")
+	case params["boundary"] == "":
+		return nil, apierr.Validation("the multipart/form-data Content-Type has no boundary parameter: let the HTTP client build the form")
 	}
 	// The form adds headers and the boundary around the image.
 	body, e := requestBody(ctx, maxIconBytes+maxUploadField)
 	if e != nil {
+		if e.Status == fasthttp.StatusRequestEntityTooLarge {
+			return nil, iconTooLarge()
+		}
 		return nil, e
 	}
 	r := multipart.NewReader(bytes.NewReader(body), params["boundary"])
@@ -192,8 +203,7 @@ func readIconUpload(ctx *fasthttp.RequestCtx) ([]byte, *apierr.Error) {
 			return nil, apierr.Validation("invalid multipart body: %v", err)
 		}
 		if len(data) > maxIconBytes {
-			return nil, apierr.New(fasthttp.StatusRequestEntityTooLarge, apierr.CodePayloadTooLarge,
-				"icon image is larger than %d bytes: send a smaller image", maxIconBytes)
+			return nil, iconTooLarge()
 		}
 		return data, nil
 	}
