@@ -69,6 +69,36 @@ func TestTeamKeyStaysInTeam(t *testing.T) {
 	}
 }
 
+// TestJSONBodyChecks checks on the real server that a JSON route takes a
+// body without a Content-Type, rejects a form with 415, and names the
+// field of a type mismatch without Go internals.
+func TestJSONBodyChecks(t *testing.T) {
+	s := startServer(t, t.TempDir())
+	url := s.baseURL + "/api/settings"
+	status, _, body, err := requestWithType("POST", url, s.key, "", []byte(`{"bio":"from a script"}`))
+	if err != nil || status != http.StatusOK {
+		t.Errorf("settings without a Content-Type: status %d, err %v, want 200: %s", status, err, body)
+	}
+	status, header, body, err := requestWithType("POST", url, s.key, "application/x-www-form-urlencoded", []byte("bio=form"))
+	if err != nil || status != http.StatusUnsupportedMediaType {
+		t.Errorf("settings as a form: status %d, err %v, want 415: %s", status, err, body)
+	}
+	if code := header.Get("X-Error-Code"); code != "UNSUPPORTED_MEDIA_TYPE" {
+		t.Errorf("settings as a form: X-Error-Code %q, want UNSUPPORTED_MEDIA_TYPE", code)
+	}
+	status, _, body, err = request("POST", url, s.key, []byte(`{"bio":5}`))
+	if err != nil || status != http.StatusBadRequest {
+		t.Errorf("settings with a number bio: status %d, err %v, want 400: %s", status, err, body)
+	}
+	if !strings.Contains(string(body), `field \"bio\" must be a string, got a number`) {
+		t.Errorf("settings with a number bio: error %s does not name the field and its type", body)
+	}
+	status, _, body, _ = request("GET", url, s.key, nil)
+	if status != http.StatusOK || !strings.Contains(string(body), `"bio":"from a script"`) {
+		t.Errorf("settings after the checks: status %d: %s", status, body)
+	}
+}
+
 func TestLastPersonalKeyNotRevoked(t *testing.T) {
 	s := startServer(t, t.TempDir())
 	status, _, body, err := request("GET", s.baseURL+"/api/api-keys", s.key, nil)
@@ -113,7 +143,9 @@ func requestWithType(method, url, key, contentType string, body []byte) (int, ht
 		return 0, nil, nil, err
 	}
 	req.Header.Set("Authorization", "Bearer "+key)
-	req.Header.Set("Content-Type", contentType)
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return 0, nil, nil, err

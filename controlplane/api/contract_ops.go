@@ -1,12 +1,18 @@
 package api
 
-import "github.com/valyala/fasthttp"
+import (
+	"strings"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/yoloplane/yoloplane/shared/ids"
+)
 
 // contractOperations are the operations of the published OpenAPI contract
 // that this server routes. The value reports whether the contract lists 403
-// among the operation's responses. Rejections on these operations use a
-// status the contract lists, so that a client generated from it recognizes
-// the response.
+// among the operation's responses. The contract lists 415 for none of them.
+// Rejections on these operations use a status the contract lists, so that a
+// client generated from it recognizes the response.
 var contractOperations = map[route]bool{
 	"GET /api/account/summary": false,
 	"GET /api/api-keys":        true,
@@ -51,4 +57,43 @@ func forbiddenStatus(r route) int {
 		return fasthttp.StatusBadRequest
 	}
 	return fasthttp.StatusForbidden
+}
+
+// isContractRequest reports whether the request is one of the
+// contractOperations. It matches the path the way the router does: an
+// owner segment is never 24 hex characters, the form of a resource ID.
+func isContractRequest(ctx *fasthttp.RequestCtx) bool {
+	method, path := string(ctx.Method()), string(ctx.Path())
+	for r := range contractOperations {
+		if routeMatches(r, method, path) {
+			return true
+		}
+	}
+	return false
+}
+
+func routeMatches(r route, method, path string) bool {
+	m, pattern, _ := strings.Cut(string(r), " ")
+	if m != method {
+		return false
+	}
+	want, got := strings.Split(pattern, "/"), strings.Split(path, "/")
+	if len(want) != len(got) {
+		return false
+	}
+	for i, w := range want {
+		switch {
+		case w == "{owner}":
+			if got[i] == "" || ids.IsID(got[i]) {
+				return false
+			}
+		case strings.HasPrefix(w, "{"):
+			if got[i] == "" {
+				return false
+			}
+		case w != got[i]:
+			return false
+		}
+	}
+	return true
 }

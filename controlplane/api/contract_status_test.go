@@ -138,7 +138,8 @@ func statusEnv(t *testing.T) *env {
 
 // TestContractOperationsTable checks contractOperations against the
 // contract: it lists every contract operation this server routes, with
-// whether the contract lists 403 for it.
+// whether the contract lists 403 for it, and the contract lists 415 for
+// none of them, which the JSON body check relies on.
 func TestContractOperationsTable(t *testing.T) {
 	listed := contractStatuses(t)
 	for _, r := range allRoutes() {
@@ -151,6 +152,9 @@ func TestContractOperationsTable(t *testing.T) {
 			t.Errorf("contractOperations lists %q, which the contract does not describe", r)
 		case inContract && lists403 != codes[http.StatusForbidden]:
 			t.Errorf("contractOperations[%q] = %v, but the contract lists 403: %v", r, lists403, codes[http.StatusForbidden])
+		}
+		if inContract && codes[http.StatusUnsupportedMediaType] {
+			t.Errorf("the contract lists 415 for %q: return it there instead of 400", r)
 		}
 	}
 	for r := range contractOperations {
