@@ -99,7 +99,8 @@ var routeRoles = map[route]state.Role{
 }
 
 // accountRoutes act on the caller's own account or on public profiles, not
-// on one workspace's resources, so a valid API key is all they need.
+// on one workspace's resources, so a valid API key is all they need, except
+// that personalKeyRoutes reject a key created for a team workspace.
 var accountRoutes = []route{
 	"GET /api/users",
 	"PATCH /api/users",
@@ -129,6 +130,71 @@ var publicRoutes = []route{
 	"POST /api/invites/accept",
 }
 
+// personalKeyRoutes act on the caller's account rather than in one
+// workspace, so they reject a key created for a team workspace, which acts
+// in that team only. The value completes the error message "use a
+// personal API key for ...".
+var personalKeyRoutes = map[route]string{
+	"GET /api/settings":         "account settings",
+	"POST /api/settings":        "account settings",
+	"POST /api/settings/icon":   "your avatar",
+	"DELETE /api/settings/icon": "your avatar",
+	"PATCH /api/users":          "following users and teams",
+	"POST /api/teams/create":    "creating teams",
+	"POST /api/invites/accept":  "accepting invites",
+}
+
+// personalKeyOnly wraps the handler of r, an entry of personalKeyRoutes, so
+// that a request with a key created for a team workspace gets an error
+// that names the team. Requests without a key reach h.
+func (s *Server) personalKeyOnly(r route, h fasthttp.RequestHandler) fasthttp.RequestHandler {
+	purpose, ok := personalKeyRoutes[r]
+	if !ok {
+		panic(fmt.Sprintf("BUG: route %q has no entry in personalKeyRoutes", r))
+	}
+	return func(ctx *fasthttp.RequestCtx) {
+		if p := principal(ctx); p != nil && !s.isPersonalKey(p.Key) {
+			apierr.Write(ctx, s.teamKeyError(r, p.Key, "for "+purpose))
+			return
+		}
+		h(ctx)
+	}
+}
+
+func (s *Server) isPersonalKey(k state.APIKey) bool {
+	ws, ok := s.fsm.WorkspaceByID(k.WorkspaceID)
+	return ok && ws.Personal
+}
+
+// teamKeyError is the error for a key of a team workspace used outside
+// that team. fix completes "use a personal API key ...".
+func (s *Server) teamKeyError(r route, k state.APIKey, fix string) *apierr.Error {
+	team, _ := s.fsm.WorkspaceByID(k.WorkspaceID)
+	return apierr.New(forbiddenStatus(r), apierr.CodeForbidden,
+		"this API key acts only in team %q: use a personal API key %s", team.Slug, fix)
+}
+
+// reach checks that the caller's key may act in workspaceID, whatever the
+// role. A caller who is not a member gets notFound, so IDs and names cannot
+// be probed. A member whose key was created for another team workspace gets
+// the error of teamKeyError, which names the workspace. On an ID route this
+// reveals to the holder of a team key that a resource of that ID exists.
+func (s *Server) reach(ctx *fasthttp.RequestCtx, r route, workspaceID string, notFound *apierr.Error) (state.Member, *apierr.Error) {
+	p := principal(ctx)
+	if p == nil {
+		return state.Member{}, notFound
+	}
+	m, ok := s.fsm.Member(workspaceID, p.User.ID)
+	if !ok {
+		return state.Member{}, notFound
+	}
+	if !s.fsm.KeyReaches(p.Key, workspaceID) {
+		ws, _ := s.fsm.WorkspaceByID(workspaceID)
+		return state.Member{}, s.teamKeyError(r, p.Key, fmt.Sprintf("or a key created for %q", ws.Slug))
+	}
+	return m, nil
+}
+
 // roleRank orders roles so that a higher rank includes the lower ones.
 func roleRank(r state.Role) int {
 	switch r {
@@ -145,22 +211,19 @@ func roleRank(r state.Role) int {
 // authorize checks that the caller may run r on a resource of workspaceID.
 // A caller who is not a member gets notFound, the same error as for a
 // resource that does not exist, so IDs and names cannot be probed. A member
-// whose role is too low gets 403.
+// whose key does not reach the workspace, or whose role is too low, gets
+// the status of forbiddenStatus.
 func (s *Server) authorize(ctx *fasthttp.RequestCtx, r route, workspaceID string, notFound *apierr.Error) *apierr.Error {
 	need, ok := routeRoles[r]
 	if !ok {
 		panic(fmt.Sprintf("BUG: route %q has no entry in routeRoles", r))
 	}
-	p := principal(ctx)
-	if p == nil {
-		return notFound
-	}
-	m, ok := s.fsm.Member(workspaceID, p.User.ID)
-	if !ok || !s.fsm.KeyReaches(p.Key, workspaceID) {
-		return notFound
+	m, e := s.reach(ctx, r, workspaceID, notFound)
+	if e != nil {
+		return e
 	}
 	if roleRank(m.Role) < roleRank(need) {
-		return apierr.New(fasthttp.StatusForbidden, apierr.CodeForbidden,
+		return apierr.New(forbiddenStatus(r), apierr.CodeForbidden,
 			"this request needs the %s role in the workspace, and your role is %s: ask a workspace admin", need, m.Role)
 	}
 	return nil

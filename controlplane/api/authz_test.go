@@ -202,6 +202,65 @@ func TestRouteRoleMatrix(t *testing.T) {
 	}
 }
 
+// TestRouteMatrixTeamKey sends every route of the matrix with carl's key
+// of his team carl-lab. The key is allowed in carl-lab. In acme, where carl
+// is admin, and in his personal workspace, it is rejected with a message
+// that names the team.
+func TestRouteMatrixTeamKey(t *testing.T) {
+	for _, r := range matrixRoutes {
+		for _, target := range []string{"carl-lab", "acme", "carl"} {
+			e, vars := matrixEnv(t, state.RoleAdmin)
+			lab := e.workspace("carl-lab")
+			e.keys["carl-lab"] = e.addKey("carl", lab.ID)
+			teamKey, _ := e.fsm.KeyByHash(HashKey(e.keys["carl-lab"]))
+			vars["carl-lab"]["keyId"] = teamKey.ID
+			// A personal workspace has no invites, so the invite routes
+			// of the personal case address acme's invite instead.
+			vars["carl"]["inviteId"] = vars["acme"]["inviteId"]
+			v := vars[target]
+			v["dest"] = "carl-lab"
+			v["carlId"] = e.users["carl"]
+			if target == "carl-lab" {
+				// Removing or demoting carl would leave carl-lab
+				// without an admin, so the member routes address ada.
+				e.must(&state.AddMember{WorkspaceID: lab.ID, UserID: e.users["ada"], Role: state.RoleViewer, CreatedAt: e.clock()})
+				v["carlId"] = e.users["ada"]
+			}
+			res := e.do("carl-lab", r.method, expand(r.path, v), expand(r.body, v))
+			name := string(r.route) + " with the carl-lab key in " + target
+			switch {
+			case target == "carl-lab" && strings.HasSuffix(string(r.route), "/clone"):
+				// The key reaches no other workspace to clone into, and
+				// a clone into the source's own workspace is rejected.
+				if strings.Contains(string(res.body), "acts only in team") {
+					t.Errorf("%s: the key was rejected in its own team: %s", name, res.body)
+				}
+				continue
+			case target == "carl-lab":
+				checkOutcome(t, name, "allowed", res)
+				continue
+			}
+			checkTeamKeyRejected(t, name, r.route, "carl-lab", res)
+		}
+	}
+}
+
+// checkTeamKeyRejected fails the test unless res rejects a key of team for
+// r with the status of forbiddenStatus and a message that names the team.
+func checkTeamKeyRejected(t *testing.T, name string, r route, team string, res response) {
+	t.Helper()
+	if want := forbiddenStatus(r); res.status != want {
+		t.Errorf("%s: status %d, want %d: %s", name, res.status, want, res.body)
+		return
+	}
+	if hint := `this API key acts only in team \"` + team + `\"`; !strings.Contains(string(res.body), hint) {
+		t.Errorf("%s: error %s does not say that the key acts only in %s", name, res.body, team)
+	}
+	if got := string(res.header.Peek("X-Error-Code")); got != "FORBIDDEN" {
+		t.Errorf("%s: X-Error-Code %q, want FORBIDDEN", name, got)
+	}
+}
+
 func roleName(r state.Role) string {
 	if r == "" {
 		return "non-member"

@@ -1,9 +1,11 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"strings"
 	"time"
 
@@ -149,23 +151,40 @@ func (s *Server) record(ctx *fasthttp.RequestCtx, workspaceID, action, resourceT
 	}
 }
 
-// readJSON decodes a JSON request body into v. Unknown fields are ignored,
-// because the contract lets clients send fields this server does not
-// store. An empty body leaves v unchanged when optional.
+// readJSON decodes a JSON object request body into v, a pointer to a
+// struct. Unknown fields are ignored, because the contract lets clients
+// send fields this server does not store. An empty body leaves v unchanged
+// when optional. Errors name the field and the JSON type to send, never a
+// Go type.
 func readJSON(ctx *fasthttp.RequestCtx, v any, optional bool) *apierr.Error {
-	body, err := requestBody(ctx, maxJSONBody)
-	if err != nil {
-		return err
+	// The type is checked before the body is read, so that a large upload
+	// sent to the wrong route gets this error rather than a 413. A request
+	// without a body has no format to check.
+	if ctx.Request.IsBodyStream() || len(ctx.PostBody()) > 0 {
+		if e := checkJSONContentType(ctx); e != nil {
+			return e
+		}
 	}
-	if len(strings.TrimSpace(string(body))) == 0 {
+	body, e := requestBody(ctx, maxJSONBody)
+	if e != nil {
+		return e
+	}
+	body = bytes.TrimLeft(body, " \t\r\n")
+	if len(body) == 0 {
 		if optional {
 			return nil
 		}
 		return apierr.Validation("request body is missing: send a JSON object")
 	}
-	dec := json.NewDecoder(strings.NewReader(string(body)))
-	if e := dec.Decode(v); e != nil {
-		return apierr.Validation("invalid JSON body: %v", e)
+	if kind := jsonValueKind(body); kind != "" && kind != "an object" {
+		return apierr.Validation("request body must be a JSON object, got %s", kind)
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if err := dec.Decode(v); err != nil {
+		return jsonDecodeError(err, v)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return apierr.Validation("request body has extra data after the JSON object: send exactly one JSON object")
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -63,6 +64,7 @@ func statusCases(method string) []statusCase {
 		{name: "unknown project", user: "ada", owner: "acme", project: "missing", model: "yolo", body: "{}"},
 		{name: "unknown model", user: "ada", owner: "acme", project: "cars", model: "missing", body: "{}"},
 		{name: "viewer", user: "vic", owner: "acme", project: "cars", model: "yolo", body: "{}"},
+		{name: "key of another team", user: "ada-lab", owner: "acme", project: "cars", model: "yolo", body: "{}"},
 	}
 	if method == http.MethodGet {
 		cases = append(cases,
@@ -116,7 +118,8 @@ func TestOwnerRouteStatusesInContract(t *testing.T) {
 
 // statusEnv builds a state where ada is the owner of the team workspace acme
 // with a project cars and a model yolo, vic is a viewer of acme, and bob is
-// a user with no membership there.
+// a user with no membership there. e.keys["ada-lab"] is ada's key of her
+// other team ada-lab, which does not reach acme.
 func statusEnv(t *testing.T) *env {
 	t.Helper()
 	e := newEnv(t)
@@ -124,11 +127,41 @@ func statusEnv(t *testing.T) *env {
 	e.addUser("vic")
 	e.addUser("bob")
 	acme := e.must(&state.CreateWorkspace{WorkspaceID: ids.New(), Slug: "acme", Name: "Acme", OwnerID: e.users["ada"], CreatedAt: e.clock()}).(state.Workspace)
+	lab := e.must(&state.CreateWorkspace{WorkspaceID: ids.New(), Slug: "ada-lab", Name: "Lab", OwnerID: e.users["ada"], CreatedAt: e.clock()}).(state.Workspace)
+	e.keys["ada-lab"] = e.addKey("ada", lab.ID)
 	e.must(&state.AddMember{WorkspaceID: acme.ID, UserID: e.users["vic"], Role: state.RoleViewer, CreatedAt: e.clock()})
 	e.keys["ada"] = e.addKey("ada", acme.ID)
 	e.keys["vic"] = e.addKey("vic", acme.ID)
 	e.fill(acme.ID)
 	return e
+}
+
+// TestContractOperationsTable checks contractOperations against the
+// contract: it lists every contract operation this server routes, with
+// whether the contract lists 403 for it, and the contract lists 415 for
+// none of them, which the JSON body check relies on.
+func TestContractOperationsTable(t *testing.T) {
+	listed := contractStatuses(t)
+	for _, r := range allRoutes() {
+		codes, inContract := listed[r]
+		lists403, inTable := contractOperations[r]
+		switch {
+		case inContract && !inTable:
+			t.Errorf("contract operation %q is missing from contractOperations", r)
+		case !inContract && inTable:
+			t.Errorf("contractOperations lists %q, which the contract does not describe", r)
+		case inContract && lists403 != codes[http.StatusForbidden]:
+			t.Errorf("contractOperations[%q] = %v, but the contract lists 403: %v", r, lists403, codes[http.StatusForbidden])
+		}
+		if inContract && codes[http.StatusUnsupportedMediaType] {
+			t.Errorf("the contract lists 415 for %q: return it there instead of 400", r)
+		}
+	}
+	for r := range contractOperations {
+		if !slices.Contains(allRoutes(), r) {
+			t.Errorf("contractOperations lists %q, which is not routed", r)
+		}
+	}
 }
 
 func sortedCodes(codes map[int]bool) []int {

@@ -158,11 +158,16 @@ func (s *Server) deploymentBySlug(ctx *fasthttp.RequestCtx, r route, owner, slug
 	if !ok {
 		return state.Deployment{}, notFound
 	}
+	// Authorizing before the lookup gives a caller who may not act in the
+	// workspace the same error whether the deployment exists or not.
+	if e := s.authorize(ctx, r, ws.ID, notFound); e != nil {
+		return state.Deployment{}, e
+	}
 	d, ok := s.fsm.DeploymentBySlug(ws.ID, slug)
 	if !ok {
 		return state.Deployment{}, notFound
 	}
-	return d, s.authorize(ctx, r, d.WorkspaceID, notFound)
+	return d, nil
 }
 
 // serviceURL returns the predict URL on the first known node the

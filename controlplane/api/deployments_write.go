@@ -92,7 +92,7 @@ func (s *Server) handleListOwnerDeployments(ctx *fasthttp.RequestCtx, owner stri
 	modelID := ""
 	if ref := string(ctx.QueryArgs().Peek("model")); ref != "" {
 		project, model, _ := strings.Cut(ref, "/")
-		m, e := s.modelBySlugs(ctx, owner, project, model)
+		m, e := s.modelBySlugs(ctx, "GET /api/deployments/{owner}", owner, project, model)
 		if e != nil {
 			apierr.Write(ctx, e)
 			return
@@ -124,7 +124,7 @@ func (s *Server) handleCreateDeployment(ctx *fasthttp.RequestCtx) {
 		apierr.Write(ctx, apierr.Validation("modelId is missing: send the ID of the model to deploy"))
 		return
 	}
-	m, e := s.modelForCaller(ctx, req.ModelID)
+	m, e := s.modelForCaller(ctx, "POST /api/deployments", req.ModelID)
 	if e != nil {
 		apierr.Write(ctx, e)
 		return
@@ -196,7 +196,7 @@ func (s *Server) handleCreateOwnerDeployment(ctx *fasthttp.RequestCtx, owner str
 			return
 		}
 	}
-	m, e := s.modelBySlugs(ctx, owner, req.Project, req.Model)
+	m, e := s.modelBySlugs(ctx, "POST /api/deployments/{owner}", owner, req.Project, req.Model)
 	if e != nil {
 		apierr.Write(ctx, e)
 		return
@@ -269,7 +269,7 @@ func (s *Server) replaceModel(ctx *fasthttp.RequestCtx, d state.Deployment, proj
 		return
 	}
 	ws, _ := s.fsm.WorkspaceByID(d.WorkspaceID)
-	m, e := s.modelBySlugs(ctx, ws.Slug, project, model)
+	m, e := s.modelBySlugs(ctx, "PATCH /api/deployments/{owner}/{deployment}", ws.Slug, project, model)
 	if e != nil {
 		apierr.Write(ctx, e)
 		return

@@ -37,11 +37,13 @@ func (s *Server) teamView(ws state.Workspace, userID string) teamView {
 		MemberCount: len(s.fsm.MembersOf(ws.ID)), CreatedAt: formatTime(ws.CreatedAt)}
 }
 
-// handleListTeams lists the team workspaces the caller is a member of.
+// handleListTeams lists the team workspaces the caller is a member of and
+// the API key reaches: only its own team for a key created for a team.
 func (s *Server) handleListTeams(ctx *fasthttp.RequestCtx) {
-	userID := principal(ctx).User.ID
+	p := principal(ctx)
+	userID := p.User.ID
 	teams := []teamView{}
-	for _, ws := range s.fsm.WorkspacesOf(userID) {
+	for _, ws := range s.fsm.WorkspacesOfKey(p.Key) {
 		if !ws.Personal {
 			teams = append(teams, s.teamView(ws, userID))
 		}

@@ -135,22 +135,31 @@ func (s *Server) drainAndFail(ctx *fasthttp.RequestCtx, e *apierr.Error) {
 	apierr.Write(ctx, e)
 }
 
-// modelForCaller returns the model with the given ID when the caller is a
-// member of its workspace. Models in other workspaces are reported as not
-// found, so IDs cannot be probed.
-func (s *Server) modelForCaller(ctx *fasthttp.RequestCtx, id string) (state.Model, *apierr.Error) {
+// modelForCaller returns the model with the given ID when the caller's key
+// reaches its workspace, for r. Models in workspaces the caller is not a
+// member of are reported as not found, so IDs cannot be probed.
+func (s *Server) modelForCaller(ctx *fasthttp.RequestCtx, r route, id string) (state.Model, *apierr.Error) {
+	notFound := apierr.NotFound("model %s not found", id)
 	m, ok := s.fsm.ModelByID(strings.ToLower(id))
-	if !ok || m.DeletedAt != nil || !s.canRead(principal(ctx), m.WorkspaceID) {
-		return state.Model{}, apierr.NotFound("model %s not found", id)
+	if !ok || m.DeletedAt != nil {
+		return state.Model{}, notFound
+	}
+	if _, e := s.reach(ctx, r, m.WorkspaceID, notFound); e != nil {
+		return state.Model{}, e
 	}
 	return m, nil
 }
 
-func (s *Server) modelBySlugs(ctx *fasthttp.RequestCtx, owner, project, model string) (state.Model, *apierr.Error) {
+// modelBySlugs returns the model owner/project/model when the caller's key
+// reaches the workspace owner, for r.
+func (s *Server) modelBySlugs(ctx *fasthttp.RequestCtx, r route, owner, project, model string) (state.Model, *apierr.Error) {
 	notFound := apierr.NotFound("model %s/%s/%s not found", owner, project, model)
 	ws, ok := s.fsm.WorkspaceBySlug(owner)
-	if !ok || !s.canRead(principal(ctx), ws.ID) {
+	if !ok {
 		return state.Model{}, notFound
+	}
+	if _, e := s.reach(ctx, r, ws.ID, notFound); e != nil {
+		return state.Model{}, e
 	}
 	p, ok := s.fsm.ProjectBySlug(ws.ID, project)
 	if !ok || p.DeletedAt != nil {
@@ -161,13 +170,6 @@ func (s *Server) modelBySlugs(ctx *fasthttp.RequestCtx, owner, project, model st
 		return state.Model{}, notFound
 	}
 	return m, nil
-}
-
-func (s *Server) canRead(p *Principal, workspaceID string) bool {
-	if p == nil {
-		return false
-	}
-	return s.fsm.KeyReaches(p.Key, workspaceID)
 }
 
 // allModels returns every live model that matches filter, page by page.

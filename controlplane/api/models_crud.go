@@ -37,14 +37,14 @@ func (s *Server) modelByIDRoutes(ctx *fasthttp.RequestCtx, method, id string, re
 	case "POST track-download":
 		s.withModelByID(ctx, "POST /api/models/{modelId}/track-download", id, s.trackDownload)
 	case "POST predict":
-		m, err := s.modelForCaller(ctx, id)
+		m, err := s.modelForCaller(ctx, "POST /api/models/{modelId}/predict", id)
 		if err != nil {
 			s.drainAndFail(ctx, err)
 			return
 		}
 		s.routeModelPredict(ctx, m, predictapi.ShapeSeed)
 	case "POST predict/warmup", "POST predict/token":
-		m, err := s.modelForCaller(ctx, id)
+		m, err := s.modelForCaller(ctx, route("POST /api/models/{modelId}/"+strings.TrimPrefix(op, "POST ")), id)
 		if err != nil {
 			apierr.Write(ctx, err)
 			return
@@ -79,7 +79,7 @@ func (s *Server) modelByOwnerRoutes(ctx *fasthttp.RequestCtx, method, owner, pro
 	case "POST track-download":
 		by("POST /api/models/{owner}/{project}/{model}/track-download", s.trackDownload)
 	case "POST predict":
-		m, err := s.modelBySlugs(ctx, owner, project, model)
+		m, err := s.modelBySlugs(ctx, "POST /api/models/{owner}/{project}/{model}/predict", owner, project, model)
 		if err != nil {
 			s.drainAndFail(ctx, err)
 			return

@@ -14,23 +14,23 @@ import (
 // description routes to r.
 func (s *Server) registerAccountRoutes(r *router.Router) {
 	r.GET("/api/users", s.auth(s.handleGetUser))
-	r.PATCH("/api/users", s.auth(s.handleFollowUser))
+	r.PATCH("/api/users", s.auth(s.personalKeyOnly("PATCH /api/users", s.handleFollowUser)))
 	r.GET("/api/username/check", s.auth(s.handleUsernameCheck))
-	r.GET("/api/settings", s.auth(s.handleGetSettings))
-	r.POST("/api/settings", s.auth(s.handleUpdateSettings))
+	r.GET("/api/settings", s.auth(s.personalKeyOnly("GET /api/settings", s.handleGetSettings)))
+	r.POST("/api/settings", s.auth(s.personalKeyOnly("POST /api/settings", s.handleUpdateSettings)))
 	r.GET("/api/account/summary", s.auth(s.handleAccountSummary))
 	r.GET("/api/teams", s.auth(s.handleListTeams))
-	r.POST("/api/teams/create", s.auth(s.handleCreateTeam))
+	r.POST("/api/teams/create", s.auth(s.personalKeyOnly("POST /api/teams/create", s.handleCreateTeam)))
 	r.GET("/api/members", s.auth(s.handleListMembers))
 	r.POST("/api/members", s.auth(s.handleAddMember))
 	r.PATCH("/api/members/{userId}", s.auth(s.handleUpdateMember))
 	r.DELETE("/api/members/{userId}", s.auth(s.handleRemoveMember))
 	r.GET("/api/invites/info", s.whenReady(s.handleInviteInfo))
-	r.POST("/api/invites/accept", s.authOptional(s.handleAcceptInvite))
+	r.POST("/api/invites/accept", s.authOptional(s.personalKeyOnly("POST /api/invites/accept", s.handleAcceptInvite)))
 	r.DELETE("/api/invites/{inviteId}", s.auth(s.handleRevokeInvite))
 	r.POST("/api/invites/{inviteId}/resend", s.auth(s.handleResendInvite))
-	r.POST("/api/settings/icon", s.auth(s.handleUploadAvatar))
-	r.DELETE("/api/settings/icon", s.auth(s.handleRemoveAvatar))
+	r.POST("/api/settings/icon", s.auth(s.personalKeyOnly("POST /api/settings/icon", s.handleUploadAvatar)))
+	r.DELETE("/api/settings/icon", s.auth(s.personalKeyOnly("DELETE /api/settings/icon", s.handleRemoveAvatar)))
 	r.GET("/api/users/{userId}/icon", s.auth(s.handleGetAvatar))
 	r.GET("/api/openapi.json", s.handleOpenAPI)
 }
@@ -113,6 +113,8 @@ func operation(r route, path string) map[string]any {
 	switch {
 	case slices.Contains(publicRoutes, r):
 		op["security"] = []any{}
+	case personalKeyRoutes[r] != "":
+		op["x-required-role"] = "any authenticated user, with a key of the personal workspace"
 	case slices.Contains(accountRoutes, r):
 		op["x-required-role"] = "any authenticated user"
 	default:

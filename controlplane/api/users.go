@@ -192,7 +192,8 @@ type accountTeam struct {
 }
 
 // handleAccountSummary describes the workspace of the caller's API key:
-// its plan, credits and resource counts, and the caller's team workspaces.
+// its plan, credits and resource counts, and the team workspaces the key
+// reaches.
 func (s *Server) handleAccountSummary(ctx *fasthttp.RequestCtx) {
 	p := principal(ctx)
 	ws, ok := s.fsm.WorkspaceByID(p.Key.WorkspaceID)
@@ -217,17 +218,18 @@ func (s *Server) handleAccountSummary(ctx *fasthttp.RequestCtx) {
 		// every account shows no credits.
 		"creditsCents": 0,
 		"counts":       map[string]int{"projects": s.countProjects(ws.ID), "datasets": 0, "models": len(models)},
-		"teams":        s.teamsOf(p.User.ID),
+		"teams":        s.teamsOf(p.Key),
 	})
 }
 
-func (s *Server) teamsOf(userID string) []accountTeam {
+// teamsOf lists the team workspaces that the API key k reaches.
+func (s *Server) teamsOf(k state.APIKey) []accountTeam {
 	teams := []accountTeam{}
-	for _, ws := range s.fsm.WorkspacesOf(userID) {
+	for _, ws := range s.fsm.WorkspacesOfKey(k) {
 		if ws.Personal {
 			continue
 		}
-		m, _ := s.fsm.Member(ws.ID, userID)
+		m, _ := s.fsm.Member(ws.ID, k.UserID)
 		teams = append(teams, accountTeam{UserID: ws.ID, Username: ws.Slug, FullName: ws.Name, IconLetter: iconLetter(ws),
 			Plan: string(ws.Plan), Region: region, Role: string(m.Role)})
 	}
