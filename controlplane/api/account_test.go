@@ -127,6 +127,8 @@ func TestTeamsAndMembers(t *testing.T) {
 	if bad := e.do("bob", "POST", "/api/teams/create", `{"name":"x","slug":"trash"}`); bad.status != http.StatusBadRequest {
 		t.Errorf("reserved team slug: status %d, want 400", bad.status)
 	}
+	checkError(t, "transfer ownership", e.do("ada", "POST", "/api/members/transfer-ownership", `{"owner":"my-team","userId":"x"}`),
+		http.StatusNotImplemented, "no single owner")
 	add := e.do("ada", "POST", "/api/members", `{"owner":"my-team","email":"bob@example.com","role":"editor"}`)
 	if add.status != http.StatusCreated || add.json(t)["invite"] == nil {
 		t.Errorf("add by unknown email: status %d, want 201 with an invite: %s", add.status, add.body)

@@ -231,3 +231,11 @@ func (s *Server) memberTarget(ctx *fasthttp.RequestCtx, r route, owner string) (
 	}
 	return ws, userID, nil
 }
+
+// handleTransferOwnership answers the platform's transfer route. Teams here
+// have admins, who may all manage members, and no single owner, so there
+// is nothing to transfer.
+func handleTransferOwnership(ctx *fasthttp.RequestCtx) {
+	apierr.Write(ctx, apierr.New(fasthttp.StatusNotImplemented, apierr.CodeNotImplemented,
+		"teams on this server have no single owner, so ownership cannot be transferred: make the member an admin with PATCH /api/members/{userId} and role admin"))
+}

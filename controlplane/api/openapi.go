@@ -25,6 +25,7 @@ func (s *Server) registerAccountRoutes(r *router.Router) {
 	r.POST("/api/members", s.auth(s.handleAddMember))
 	r.PATCH("/api/members/{userId}", s.auth(s.handleUpdateMember))
 	r.DELETE("/api/members/{userId}", s.auth(s.handleRemoveMember))
+	r.POST("/api/members/transfer-ownership", s.auth(handleTransferOwnership))
 	r.GET("/api/invites/info", s.whenReady(s.handleInviteInfo))
 	r.POST("/api/invites/accept", s.authOptional(s.personalKeyOnly("POST /api/invites/accept", s.handleAcceptInvite)))
 	r.DELETE("/api/invites/{inviteId}", s.auth(s.handleRevokeInvite))

@@ -26,6 +26,7 @@ const (
 	CodeUnprocessable      = "UNPROCESSABLE_ENTITY"
 	CodeRateLimited        = "RATE_LIMITED"
 	CodeInternal           = "INTERNAL_ERROR"
+	CodeNotImplemented     = "NOT_IMPLEMENTED"
 	CodeServiceUnavailable = "SERVICE_UNAVAILABLE"
 )
 
