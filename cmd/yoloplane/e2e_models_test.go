@@ -143,3 +143,27 @@ func blobFiles(t *testing.T, dir, hash string) int {
 	}
 	return n
 }
+
+// TestLargeUploadStreams sends a 20 MB model upload, which the server
+// receives as a stream, to a project that does not exist. The server must
+// answer 404 without reading the body into memory whole, which fasthttp
+// reports with a warning in the log.
+func TestLargeUploadStreams(t *testing.T) {
+	s := startServer(t, t.TempDir())
+	var buf bytes.Buffer
+	w := multipart.NewWriter(&buf)
+	w.WriteField("project", "no-such-project")
+	fw, err := w.CreateFormFile("file", "big.onnx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fw.Write(make([]byte, 20<<20))
+	w.Close()
+	res := s.do(t, http.MethodPost, "/api/models", w.FormDataContentType(), &buf, true)
+	if res.status != http.StatusNotFound {
+		t.Errorf("upload to a missing project: status %d, want 404: %s", res.status, res.body)
+	}
+	if strings.Contains(s.stderr.String(), "entire stream") {
+		t.Errorf("the server read the streamed upload into memory:\n%s", s.stderr.String())
+	}
+}

@@ -76,9 +76,13 @@ func (s *Server) readUpload(ctx *fasthttp.RequestCtx, boundary string) (modelUpl
 	if boundary == "" {
 		return modelUpload{}, apierr.Validation("multipart body has no boundary: send Content-Type multipart/form-data; boundary=...")
 	}
-	var body io.Reader = bytes.NewReader(ctx.PostBody())
+	// PostBody on a streamed body would read all of it into memory, so it
+	// is called only when the server buffered the body.
+	var body io.Reader
 	if ctx.Request.IsBodyStream() {
 		body = io.LimitReader(ctx.RequestBodyStream(), s.cfg.MaxUpload+1<<20)
+	} else {
+		body = bytes.NewReader(ctx.PostBody())
 	}
 	r := multipart.NewReader(body, boundary)
 	var up modelUpload

@@ -13,6 +13,7 @@ import (
 	"github.com/yoloplane/yoloplane/controlplane/raftnode"
 	"github.com/yoloplane/yoloplane/controlplane/state"
 	"github.com/yoloplane/yoloplane/shared/apierr"
+	"github.com/yoloplane/yoloplane/shared/httpserver"
 )
 
 // handleJoin adds a voter. A follower passes the request on to the leader,
@@ -184,7 +185,12 @@ func (c *Cluster) handleAddVoter(ctx *fasthttp.RequestCtx) {
 		Address  string `json:"address"`
 		HTTPAddr string `json:"httpAddress"`
 	}
-	if err := json.Unmarshal(ctx.PostBody(), &body); err != nil || body.ID == "" || body.Address == "" {
+	raw, e := httpserver.ReadBody(ctx, maxInternalBody)
+	if e != nil {
+		apierr.Write(ctx, e)
+		return
+	}
+	if err := json.Unmarshal(raw, &body); err != nil || body.ID == "" || body.Address == "" {
 		apierr.Write(ctx, apierr.Validation(`send {"id": "node ID", "address": "raft host:port"} with an optional "httpAddress"`))
 		return
 	}
