@@ -8,6 +8,7 @@ import (
 	"io"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/valyala/fasthttp"
 
@@ -178,6 +179,14 @@ func readJSON(ctx *fasthttp.RequestCtx, v any, optional bool) *apierr.Error {
 	}
 	if kind := jsonValueKind(body); kind != "" && kind != "an object" {
 		return apierr.Validation("request body must be a JSON object, got %s", kind)
+	}
+	// encoding/json would turn invalid UTF-8 into U+FFFD and keep a NUL,
+	// and either would end up in stored names.
+	if !utf8.Valid(body) {
+		return apierr.Validation("request body is not valid UTF-8: send the JSON object in UTF-8")
+	}
+	if bytes.Contains(bytes.ToLower(body), []byte(`\u0000`)) {
+		return apierr.Validation(`request body contains a NUL character (\u0000): remove it from the text fields`)
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(v); err != nil {

@@ -47,6 +47,8 @@ func TestJSONBodyErrors(t *testing.T) {
 		{"syntax", "POST", "/api/settings", `{"bio":}`, "request body is not valid JSON at byte 8: invalid character '}'"},
 		{"not JSON", "POST", "/api/settings", `bio=a`, "request body is not valid JSON at byte 1"},
 		{"missing", "POST", "/api/settings", ``, "request body is missing: send a JSON object"},
+		{"invalid UTF-8", "POST", "/api/settings", "{\"bio\":\"bad\xff\xfe\"}", "request body is not valid UTF-8"},
+		{"NUL character", "POST", "/api/settings", `{"bio":"a\u0000b"}`, "NUL character"},
 	} {
 		res := e.do("ada", c.method, c.path, c.body)
 		checkError(t, c.name, res, http.StatusBadRequest, c.hint)
