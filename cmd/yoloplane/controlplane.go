@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -46,10 +47,16 @@ func checkPublicURL(u string) error {
 	if u == "" {
 		return nil
 	}
+	invalid := fmt.Errorf("--public-url %q is invalid: give a scheme and host only, such as https://models.example.com", u)
 	parsed, err := url.Parse(u)
-	if err != nil || (parsed.Scheme != "http" && parsed.Scheme != "https") || parsed.Host == "" ||
+	if err != nil || (parsed.Scheme != "http" && parsed.Scheme != "https") || parsed.Hostname() == "" || parsed.User != nil ||
 		strings.Trim(parsed.Path, "/") != "" || parsed.RawQuery != "" || parsed.Fragment != "" {
-		return fmt.Errorf("--public-url %q is invalid: give a scheme and host only, such as https://models.example.com", u)
+		return invalid
+	}
+	if port := parsed.Port(); port != "" {
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return invalid
+		}
 	}
 	return nil
 }
