@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"os/signal"
@@ -203,6 +204,12 @@ func startVoter(ctx context.Context, f controlPlaneFlags, log *slog.Logger) (*vo
 		v.close()
 		return nil, err
 	}
+	if f.secret != "" {
+		if err := os.WriteFile(filepath.Join(f.dataDir, secretFile), []byte(f.secret+"\n"), 0o600); err != nil {
+			v.close()
+			return nil, fmt.Errorf("write cluster secret: %w", err)
+		}
+	}
 	log.Info("started", "node_id", f.nodeID, "leader", node.IsLeader(), "duration", time.Since(started).Round(time.Millisecond))
 	return v, nil
 }
@@ -280,6 +287,9 @@ func (v *voter) serve(ctx context.Context, f controlPlaneFlags, secret string, f
 		defer cancel()
 		req := cluster.JoinRequest{ID: f.nodeID, RaftAddr: v.node.Addr(), HTTPAddr: f.advertiseHTTP}
 		if err := cl.Join(jctx, strings.TrimSuffix(f.join, "/"), req, 500*time.Millisecond); err != nil {
+			if je := (*cluster.JoinError)(nil); errors.As(err, &je) && je.Status == http.StatusConflict {
+				return err
+			}
 			return fmt.Errorf("%w (check --join and --cluster-secret)", err)
 		}
 	}
@@ -299,13 +309,15 @@ func (v *voter) serve(ctx context.Context, f controlPlaneFlags, secret string, f
 	return nil
 }
 
-// loadSecret returns the cluster secret from the flag or environment,
-// saving it to DATA/cluster.secret, or from that file. A bootstrapping
-// node without one creates it.
+// loadSecret returns the cluster secret from the flag or environment, which
+// startVoter saves to DATA/cluster.secret once the voter runs, or from
+// that file. A bootstrapping node without one creates it.
 func loadSecret(f controlPlaneFlags) (string, error) {
 	path := filepath.Join(f.dataDir, secretFile)
 	if f.secret != "" {
-		return f.secret, os.WriteFile(path, []byte(f.secret+"\n"), 0o600)
+		// The file is written once the voter has started, so that a
+		// secret the cluster rejects is not kept for the next start.
+		return f.secret, nil
 	}
 	b, err := os.ReadFile(path)
 	if err == nil {

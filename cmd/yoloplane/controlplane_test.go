@@ -373,8 +373,8 @@ func TestControlPlaneJoinWithUsedID(t *testing.T) {
 	if err == nil {
 		t.Fatalf("a second n2 joined; output:\n%s", out)
 	}
-	if !strings.Contains(string(out), "belongs to a running voter") {
-		t.Errorf("join with a used ID printed:\n%s\nwant a message naming the running voter", out)
+	if !strings.Contains(string(out), "belongs to a running voter") || strings.Contains(string(out), `\"`) {
+		t.Errorf("join with a used ID printed:\n%s\nwant a plain message naming the running voter", out)
 	}
 
 	status, _, body, err := request("GET", "http://"+vs[0].listen+"/api/admin/cluster/voters", key, nil)
@@ -394,5 +394,25 @@ func TestControlPlaneJoinWithUsedID(t *testing.T) {
 		if v.ID == "n2" && v.Address != vs[1].raft {
 			t.Errorf("n2's raft address is %s after the refused join, want %s", v.Address, vs[1].raft)
 		}
+	}
+}
+
+// TestControlPlaneWrongSecretNotSaved joins with a secret of valid length
+// that the cluster rejects. The join must fail at once, and the secret
+// must not be saved in the data directory for the next start.
+func TestControlPlaneWrongSecretNotSaved(t *testing.T) {
+	vs, _ := startThreeVoters(t)
+	dataDir := t.TempDir()
+	out, err := exec.Command(buildBinary(t), "controlplane", "--node-id", "n4", "--listen", freeAddr(t), "--raft", freeAddr(t),
+		"--data", dataDir, "--join", "http://"+vs[0].listen, "--cluster-secret", strings.Repeat("0", 64),
+		"--join-timeout", "30s", "--log-level", "warn").CombinedOutput()
+	if err == nil {
+		t.Fatalf("a node with a wrong secret joined; output:\n%s", out)
+	}
+	if !strings.Contains(string(out), "403") || !strings.Contains(string(out), "does not match") {
+		t.Errorf("join with a wrong secret printed:\n%s\nwant the 403 saying the secret does not match", out)
+	}
+	if _, err := os.Stat(filepath.Join(dataDir, "cluster.secret")); !os.IsNotExist(err) {
+		t.Errorf("the rejected secret was saved (stat error %v)", err)
 	}
 }

@@ -308,7 +308,7 @@ func (c *Cluster) Join(ctx context.Context, baseURL string, req JoinRequest, ret
 		// A 4xx is an answer, such as a wrong secret or an ID in use,
 		// that retrying does not change.
 		if err == nil && status >= 400 && status < 500 {
-			return fmt.Errorf("join cluster at %s: status %d: %s", baseURL, status, body)
+			return &JoinError{URL: baseURL, Status: status, Message: errorMessage(body)}
 		}
 		last = err
 		if err == nil {
@@ -338,4 +338,26 @@ func sleep(ctx context.Context, d time.Duration) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// JoinError is a join that a voter refused with a 4xx status.
+type JoinError struct {
+	URL     string
+	Status  int
+	Message string
+}
+
+func (e *JoinError) Error() string {
+	return fmt.Sprintf("join cluster at %s: status %d: %s", e.URL, e.Status, e.Message)
+}
+
+// errorMessage returns the message of a JSON error body, or the body.
+func errorMessage(body []byte) string {
+	var e struct {
+		Error string `json:"error"`
+	}
+	if json.Unmarshal(body, &e) == nil && e.Error != "" {
+		return e.Error
+	}
+	return string(body)
 }

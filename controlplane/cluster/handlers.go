@@ -66,8 +66,11 @@ func (c *Cluster) handleHealth(ctx *fasthttp.RequestCtx) {
 
 func (c *Cluster) routeInternal(ctx *fasthttp.RequestCtx, path string) {
 	if !secretMatches(ctx, c.cfg.Secret) {
-		apierr.Write(ctx, apierr.New(http.StatusForbidden, apierr.CodeForbidden,
-			"internal cluster route: send the cluster secret in %s", HeaderSecret))
+		msg := "internal cluster route: send the cluster secret in " + HeaderSecret
+		if len(ctx.Request.Header.Peek(HeaderSecret)) > 0 {
+			msg = "the cluster secret does not match this cluster's: use the content of cluster.secret in the first voter's data directory"
+		}
+		apierr.Write(ctx, apierr.New(http.StatusForbidden, apierr.CodeForbidden, "%s", msg))
 		return
 	}
 	if !ctx.IsPost() {

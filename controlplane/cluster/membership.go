@@ -125,7 +125,18 @@ func (c *Cluster) relay(ctx context.Context, path string, req JoinRequest) error
 		return err
 	}
 	if status != fasthttp.StatusOK {
-		return apierr.New(status, apierr.CodeServiceUnavailable, "leader rejected the request: %s", body)
+		// The leader's error is passed on as it is, not wrapped in another
+		// JSON string.
+		code := apierr.CodeServiceUnavailable
+		switch status {
+		case fasthttp.StatusConflict:
+			code = apierr.CodeConflict
+		case fasthttp.StatusForbidden:
+			code = apierr.CodeForbidden
+		case fasthttp.StatusBadRequest:
+			code = apierr.CodeValidation
+		}
+		return apierr.New(status, code, "%s", errorMessage(body))
 	}
 	return nil
 }

@@ -15,6 +15,8 @@ import (
 // applied after it.
 func TestNotifyCommittedReachesFollower(t *testing.T) {
 	c := newTunedCluster(t, 3, func(cfg *Config) { cfg.CommitTimeout = time.Hour })
+	// c.follower is the first follower by ID, the one that gets entries
+	// early and so never finds the commit in raft's AppendEntries.
 	leader, follower := c.leader(), c.follower()
 	entry, err := state.Encode(createProject(1))
 	if err != nil {
@@ -60,11 +62,15 @@ func TestNotifyCommittedIgnoredOffLeader(t *testing.T) {
 			followers = append(followers, n)
 		}
 	}
-	followers[0].NotifyCommitted(followers[1].ID(), followers[1].Addr(), index)
+	// The first follower by ID gets new entries before the leader's own
+	// write, so it acknowledges raft's AppendEntries before the entry
+	// commits and has no other way to learn the commit. The second may
+	// receive raft's AppendEntries after the commit, carrying it.
+	followers[1].NotifyCommitted(followers[0].ID(), followers[0].Addr(), index)
 
 	wait, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
-	if err := followers[1].FSM().WaitApplied(wait, index); !errors.Is(err, context.DeadlineExceeded) {
+	if err := followers[0].FSM().WaitApplied(wait, index); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("follower applied entry %d after a notification from another follower (err %v)", index, err)
 	}
 }
