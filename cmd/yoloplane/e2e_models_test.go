@@ -84,6 +84,11 @@ func TestModelUploadPredictTrashLifecycle(t *testing.T) {
 		t.Errorf("upload yolox: status %d: %s, want 422 with the reason", yolox.status, yolox.body)
 	}
 
+	junk := s.uploadModel(t, "junk.onnx", []byte("not a protobuf at all"))
+	if junk.status != http.StatusUnprocessableEntity || !strings.Contains(string(junk.body), "not a valid ONNX model") {
+		t.Errorf("upload a file that is not ONNX: status %d: %s, want 422 saying so", junk.status, junk.body)
+	}
+
 	pt := s.uploadModel(t, "best.pt", []byte("pytorch checkpoint"))
 	if pt.status != http.StatusCreated {
 		t.Fatalf("upload .pt: status %d: %s", pt.status, pt.body)

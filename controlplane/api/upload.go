@@ -218,8 +218,12 @@ func (s *Server) inspect(hash string) (*predict.Model, *apierr.Error) {
 	if err != nil {
 		// The loader names the stored file by its path on the server,
 		// which the client has no use for and should not learn.
-		reason := strings.ReplaceAll(err.Error(), strconv.Quote(path), "the file")
+		reason := strings.ReplaceAll(err.Error(), "open model "+strconv.Quote(path), "open the file")
+		reason = strings.ReplaceAll(reason, strconv.Quote(path), "the file")
 		reason = strings.ReplaceAll(reason, path, "the file")
+		if strings.Contains(reason, "protobuf parsing failed") {
+			reason = "the file is not a valid ONNX model (ONNX Runtime could not parse it): upload the .onnx file that the export wrote"
+		}
 		return nil, apierr.New(fasthttp.StatusUnprocessableEntity, apierr.CodeUnprocessable,
 			"the ONNX model cannot serve predictions: %s", reason)
 	}
