@@ -321,6 +321,10 @@ func (s *Server) handleCreateProject(ctx *fasthttp.RequestCtx) {
 		apierr.Write(ctx, e)
 		return
 	}
+	if req.slug() == "" {
+		apierr.Write(ctx, apierr.Validation(`name is missing: send the project's "name", or its "slug" ("project" on owner routes)`))
+		return
+	}
 	name := req.slug()
 	if req.Name != nil {
 		name = *req.Name
