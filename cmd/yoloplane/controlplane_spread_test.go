@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -77,9 +78,18 @@ func TestVotersWithoutQuorum(t *testing.T) {
 		h, err := getHealth(base)
 		return err == nil && h.Leader == ""
 	})
+	start := time.Now()
 	status, _, body, err := request("POST", base+"/api/projects", key, []byte(`{"slug":"no-quorum"}`))
 	if err != nil || status != http.StatusServiceUnavailable {
 		t.Errorf("write without a quorum: status %d, err %v, body %s; want 503", status, err, body)
+	}
+	// The write gives up once no leader has been known for a while, not
+	// at the 10 s apply deadline.
+	if took := time.Since(start); took > 8*time.Second {
+		t.Errorf("write without a quorum took %v before the 503", took)
+	}
+	if !strings.Contains(string(body), "no control-plane leader") {
+		t.Errorf("write without a quorum: body %s, want it to name the missing leader", body)
 	}
 	resp, err := http.Get(base + "/health")
 	if err != nil {

@@ -184,6 +184,7 @@ func (c *Cluster) Forward(ctx context.Context, _, _ string, cmd state.Command) (
 	if err != nil {
 		return nil, err
 	}
+	var leaderless time.Time // since when no leader is known, zero while one is
 	for {
 		var resp applyResponse
 		body, status, err := c.call(ctx, pathApply, entry)
@@ -196,11 +197,24 @@ func (c *Cluster) Forward(ctx context.Context, _, _ string, cmd state.Command) (
 		if err == nil && resp.Kind != kindNotLeader {
 			return c.finish(ctx, resultType(cmd), resp)
 		}
+		if id, _ := c.node.Leader(); id != "" {
+			leaderless = time.Time{}
+		} else if leaderless.IsZero() {
+			leaderless = time.Now()
+		} else if time.Since(leaderless) > maxLeaderless {
+			return nil, &raftnode.NotLeaderError{}
+		}
 		if err := sleep(ctx, notLeaderRetry); err != nil {
 			return nil, fmt.Errorf("forward command %d: no leader accepted it: %w", cmd.CommandType(), err)
 		}
 	}
 }
+
+// maxLeaderless is how long Forward waits while no leader is known before
+// it gives up on the command, which was not applied. An election after a
+// leader dies takes well under a second with the default timeouts, so a
+// longer gap means that a majority of voters is down or cut off.
+const maxLeaderless = 3 * time.Second
 
 // resultType returns the command whose result type cmd's result has: the
 // wrapped command for a WithEvent.
