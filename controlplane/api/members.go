@@ -2,6 +2,7 @@ package api
 
 import (
 	"github.com/valyala/fasthttp"
+	"strings"
 
 	"github.com/yoloplane/yoloplane/controlplane/state"
 	"github.com/yoloplane/yoloplane/shared/apierr"
@@ -68,7 +69,14 @@ func (s *Server) handleCreateTeam(ctx *fasthttp.RequestCtx) {
 	if req.Name == "" {
 		req.Name = req.Slug
 	}
+	if req.Slug == "" {
+		apierr.Write(ctx, apierr.Validation(`name is missing: send the team's "name", and optionally its "slug"`))
+		return
+	}
 	if problem := usernameProblem(req.Slug); problem != "" {
+		// Team slugs follow the username rules, whose messages say
+		// "username".
+		problem = strings.ReplaceAll(problem, "username", "slug")
 		apierr.Write(ctx, apierr.Validation("team slug %q is invalid: %s", req.Slug, problem))
 		return
 	}
