@@ -319,8 +319,8 @@ func (c *Cluster) Join(ctx context.Context, baseURL string, req JoinRequest, ret
 		if err == nil && status == fasthttp.StatusOK {
 			return nil
 		}
-		// A 4xx is an answer, such as a wrong secret or an ID in use,
-		// that retrying does not change.
+		// A 4xx response, such as for a wrong secret or an ID in use,
+		// would come back the same on every retry.
 		if err == nil && status >= 400 && status < 500 {
 			return &JoinError{URL: baseURL, Status: status, Message: errorMessage(body)}
 		}
