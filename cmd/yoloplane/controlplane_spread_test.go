@@ -78,6 +78,7 @@ func TestVotersWithoutQuorum(t *testing.T) {
 		h, err := getHealth(base)
 		return err == nil && h.Leader == ""
 	})
+
 	start := time.Now()
 	status, _, body, err := request("POST", base+"/api/projects", key, []byte(`{"slug":"no-quorum"}`))
 	if err != nil || status != http.StatusServiceUnavailable {
@@ -91,6 +92,7 @@ func TestVotersWithoutQuorum(t *testing.T) {
 	if !strings.Contains(string(body), "no control-plane leader") {
 		t.Errorf("write without a quorum: body %s, want it to name the missing leader", body)
 	}
+
 	resp, err := http.Get(base + "/health")
 	if err != nil {
 		t.Fatal(err)

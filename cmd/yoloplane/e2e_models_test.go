@@ -151,7 +151,7 @@ func blobFiles(t *testing.T, dir, hash string) int {
 
 // TestLargeUploadStreams sends a 20 MB model upload, which the server
 // receives as a stream, to a project that does not exist. The server must
-// answer 404 without reading the body into memory whole, which fasthttp
+// respond 404 without reading the body into memory whole, which fasthttp
 // reports with a warning in the log.
 func TestLargeUploadStreams(t *testing.T) {
 	s := startServer(t, t.TempDir())

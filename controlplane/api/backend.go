@@ -97,7 +97,7 @@ func (s *Server) apply(cmd state.Command) (any, *apierr.Error) {
 	case errors.Is(err, state.ErrInvalid):
 		return nil, apierr.Validation("%s", msg)
 	case errors.Is(err, raftnode.ErrNotLeader):
-		s.log.Warn("write refused: no raft leader", "command", cmd.CommandType(), "error", err)
+		s.log.Warn("write rejected: no raft leader is elected", "command", cmd.CommandType(), "error", err)
 		return nil, apierr.New(fasthttp.StatusServiceUnavailable, apierr.CodeServiceUnavailable,
 			"no control-plane leader is elected, so writes are refused: a majority of voters must be running and connected; retry later")
 	case errors.Is(err, context.DeadlineExceeded):

@@ -93,13 +93,13 @@ func (s *Server) handleDownload(ctx *fasthttp.RequestCtx) {
 }
 
 // openBlob opens the blob with this hash, first fetching it from a peer
-// when it was uploaded through another voter. what names the blob in
+// when it was uploaded through another voter. kind names the blob in
 // errors, such as "model file".
-func (s *Server) openBlob(ctx context.Context, hash, what string) (*os.File, *apierr.Error) {
+func (s *Server) openBlob(ctx context.Context, hash, kind string) (*os.File, *apierr.Error) {
 	if err := s.backend.Blobs.Ensure(ctx, hash); err != nil {
 		s.log.Error("fetch blob from peers failed", "sha256", hash, "error", err)
 		return nil, apierr.New(fasthttp.StatusServiceUnavailable, apierr.CodeServiceUnavailable,
-			"%s %s is not on this node and no peer returned it: retry later", what, hash)
+			"%s %s is not on this node and no peer returned it: retry later", kind, hash)
 	}
 	f, err := s.backend.Blobs.Open(hash)
 	if err != nil {

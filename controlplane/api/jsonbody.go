@@ -71,8 +71,8 @@ func jsonValueKind(body []byte) string {
 	return ""
 }
 
-// jsonDecodeError turns an error of decoding into v into a message that
-// tells the client what to change in the request.
+// jsonDecodeError converts an error from decoding into v into a message
+// that names what to change in the request.
 func jsonDecodeError(err error, v any) *apierr.Error {
 	var syntax *json.SyntaxError
 	var mismatch *json.UnmarshalTypeError

@@ -74,8 +74,8 @@ func (s *Server) handleCreateTeam(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	if problem := usernameProblem(req.Slug); problem != "" {
-		// Team slugs follow the username rules, whose messages say
-		// "username".
+		// Team slugs follow the username rules, whose messages name the
+		// field "username".
 		problem = strings.ReplaceAll(problem, "username", "slug")
 		apierr.Write(ctx, apierr.Validation("team slug %q is invalid: %s", req.Slug, problem))
 		return
@@ -240,9 +240,9 @@ func (s *Server) memberTarget(ctx *fasthttp.RequestCtx, r route, owner string) (
 	return ws, userID, nil
 }
 
-// handleTransferOwnership answers the platform's transfer route. Teams here
-// have admins, who may all manage members, and no single owner, so there
-// is nothing to transfer.
+// handleTransferOwnership rejects the platform's transfer route with 501.
+// Teams here have admins, who may all manage members, and no single owner,
+// so there is nothing to transfer.
 func handleTransferOwnership(ctx *fasthttp.RequestCtx) {
 	apierr.Write(ctx, apierr.New(fasthttp.StatusNotImplemented, apierr.CodeNotImplemented,
 		"teams on this server have no single owner, so ownership cannot be transferred: make the member an admin with PATCH /api/members/{userId} and role admin"))

@@ -181,8 +181,8 @@ const presendFollowers = 1
 // sendEntries sends logs to a follower in one AppendEntries, with the
 // previous entry read from this node's log and the current commit index.
 // With no logs it sends a probe instead: no previous entry and no commit
-// index, which the follower accepts whatever its log contains and answers
-// with its last index.
+// index. The follower accepts it whatever its log contains and returns
+// its last index.
 func (n *Node) sendEntries(id, addr string, term uint64, logs []*raft.Log) (*raft.AppendEntriesResponse, error) {
 	req := n.appendRequest(term)
 	if len(logs) > 0 {
