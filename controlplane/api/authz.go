@@ -109,7 +109,6 @@ var accountRoutes = []route{
 	"POST /api/settings",
 	"POST /api/settings/icon",
 	"DELETE /api/settings/icon",
-	"GET /api/users/{userId}/icon",
 	"GET /api/account/summary",
 	"GET /api/teams",
 	"POST /api/teams/create",
@@ -118,7 +117,8 @@ var accountRoutes = []route{
 }
 
 // publicRoutes need no API key: probes, the API description, model
-// downloads, which a signed URL authorizes instead, and invite info and
+// downloads, which a signed URL authorizes instead, profile avatars, which
+// public profiles show and pages load in <img> tags, and invite info and
 // acceptance, which the invite token authorizes. An accept with an API key
 // joins as that key's user.
 var publicRoutes = []route{
@@ -126,6 +126,7 @@ var publicRoutes = []route{
 	"GET /metrics",
 	"GET /api/openapi.json",
 	"GET /files/models/{modelId}/{name}",
+	"GET /api/users/{userId}/icon",
 	"GET /api/invites/info",
 	"POST /api/invites/accept",
 }

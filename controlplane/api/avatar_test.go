@@ -37,6 +37,10 @@ func TestAvatarUploadShowsEverywhere(t *testing.T) {
 	if img.status != http.StatusOK || !bytes.Equal(img.body, first) || string(img.header.ContentType()) != "image/png" {
 		t.Errorf("get avatar: status %d, %d bytes, type %s; want the PNG", img.status, len(img.body), img.header.ContentType())
 	}
+	// Avatars are public, so that pages can load them in <img> tags.
+	if anon := e.do("", "GET", imageURL, ""); anon.status != http.StatusOK || !bytes.Equal(anon.body, first) {
+		t.Errorf("get avatar without a key: status %d, %d bytes; want the PNG", anon.status, len(anon.body))
+	}
 
 	second := pngImage(t, 32, 32)
 	replaced := e.uploadIcon("ada", "/api/settings/icon", second).json(t)["imageUrl"].(string)

@@ -32,7 +32,7 @@ func (s *Server) registerAccountRoutes(r *router.Router) {
 	r.POST("/api/invites/{inviteId}/resend", s.auth(s.handleResendInvite))
 	r.POST("/api/settings/icon", s.auth(s.personalKeyOnly("POST /api/settings/icon", s.handleUploadAvatar)))
 	r.DELETE("/api/settings/icon", s.auth(s.personalKeyOnly("DELETE /api/settings/icon", s.handleRemoveAvatar)))
-	r.GET("/api/users/{userId}/icon", s.auth(s.handleGetAvatar))
+	r.GET("/api/users/{userId}/icon", s.whenReady(s.handleGetAvatar))
 	r.GET("/api/openapi.json", s.handleOpenAPI)
 }
 
