@@ -27,12 +27,24 @@ type voterProc struct {
 
 func freeAddr(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	return freeAddrs(t, 1)[0]
+}
+
+// freeAddrs returns n distinct free loopback addresses. The listeners stay
+// open until all n are chosen, so that the kernel cannot hand out one port
+// twice, which would keep a voter from starting.
+func freeAddrs(t *testing.T, n int) []string {
+	t.Helper()
+	var addrs []string
+	for range n {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		addrs = append(addrs, ln.Addr().String())
 	}
-	defer ln.Close()
-	return ln.Addr().String()
+	return addrs
 }
 
 // startVoterProc starts a voter; the process is killed when the test ends.
@@ -94,8 +106,9 @@ func startThreeVoters(t *testing.T, extra ...string) ([]*voterProc, string) {
 	bin := buildBinary(t)
 	root := t.TempDir()
 	var vs []*voterProc
+	addrs := freeAddrs(t, 6)
 	for i := 1; i <= 3; i++ {
-		vs = append(vs, &voterProc{id: fmt.Sprintf("n%d", i), listen: freeAddr(t), raft: freeAddr(t),
+		vs = append(vs, &voterProc{id: fmt.Sprintf("n%d", i), listen: addrs[2*i-2], raft: addrs[2*i-1],
 			dataDir: filepath.Join(root, fmt.Sprintf("n%d", i))})
 	}
 	startVoterProc(t, bin, vs[0], append([]string{"--bootstrap"}, extra...)...)
