@@ -16,6 +16,7 @@ import (
 	"github.com/yoloplane/yoloplane/dataplane/predict"
 	"github.com/yoloplane/yoloplane/dataplane/vision"
 	"github.com/yoloplane/yoloplane/shared/apierr"
+	"github.com/yoloplane/yoloplane/shared/httpserver"
 )
 
 // Shape selects the response body format.
@@ -139,17 +140,7 @@ func (h *Handler) fetcher() *URLFetcher {
 // server streams request bodies, so a body over the limit is detected here
 // from its Content-Length, or while reading a chunked one.
 func (h *Handler) readBody(ctx *fasthttp.RequestCtx) (body []byte, tooLarge bool, err error) {
-	if h.IsTooLarge(ctx) {
-		return nil, true, nil
-	}
-	if !ctx.Request.IsBodyStream() {
-		return ctx.PostBody(), false, nil
-	}
-	body, err = io.ReadAll(io.LimitReader(ctx.RequestBodyStream(), h.MaxBody+1))
-	if err != nil {
-		return nil, false, err
-	}
-	return body, int64(len(body)) > h.MaxBody, nil
+	return httpserver.ReadLimited(ctx, h.MaxBody)
 }
 
 // IsTooLarge reports whether the request declares a body over the limit.
