@@ -25,17 +25,22 @@ func (s *Store) Sync(ctx context.Context, interval time.Duration, referenced fun
 	failed := map[string]bool{} // hashes whose last fetch failed, logged once
 	t := time.NewTicker(interval)
 	defer t.Stop()
-	for {
+	for round := 1; ; round++ {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
-		s.syncOnce(ctx, referenced(), failed, log)
+		s.syncOnce(ctx, referenced(), failed, round%orphanSweepRounds == 0, log)
 	}
 }
 
-func (s *Store) syncOnce(ctx context.Context, refs []string, failed map[string]bool, log *slog.Logger) {
+// orphanSweepRounds is how many sync rounds pass between walks of the whole
+// store for unreferenced blobs, which need not go as soon as missing ones
+// must arrive.
+const orphanSweepRounds = 30
+
+func (s *Store) syncOnce(ctx context.Context, refs []string, failed map[string]bool, sweep bool, log *slog.Logger) {
 	want := make(map[string]bool, len(refs))
 	for _, hash := range refs {
 		want[hash] = true
@@ -57,7 +62,9 @@ func (s *Store) syncOnce(ctx context.Context, refs []string, failed map[string]b
 			delete(failed, hash)
 		}
 	}
-	s.deleteOrphans(want, log)
+	if sweep {
+		s.deleteOrphans(want, log)
+	}
 }
 
 func (s *Store) hasFetcher() bool {

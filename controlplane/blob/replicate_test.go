@@ -36,7 +36,7 @@ func TestSyncFetchesAndDeletes(t *testing.T) {
 	var calls atomic.Int64
 	local.SetFetcher(copyFrom(peer, &calls))
 
-	local.syncOnce(context.Background(), []string{referenced}, map[string]bool{}, slog.New(slog.DiscardHandler))
+	local.syncOnce(context.Background(), []string{referenced}, map[string]bool{}, true, slog.New(slog.DiscardHandler))
 
 	if !local.Has(referenced) {
 		t.Errorf("referenced blob %s was not fetched", referenced[:12])
@@ -57,7 +57,7 @@ func TestSyncFetchesAndDeletes(t *testing.T) {
 func TestSyncWithoutFetcherKeepsGoing(t *testing.T) {
 	local, _ := newStore(t)
 	missing := strings.Repeat("ab", 32)
-	local.syncOnce(context.Background(), []string{missing}, map[string]bool{}, slog.New(slog.DiscardHandler))
+	local.syncOnce(context.Background(), []string{missing}, map[string]bool{}, true, slog.New(slog.DiscardHandler))
 	if local.Has(missing) {
 		t.Errorf("blob %s appeared without a fetcher", missing[:12])
 	}
